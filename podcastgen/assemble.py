@@ -1,0 +1,99 @@
+"""Place turns, pauses, sounds, intro and outro on the sample-accurate timeline.
+
+Each clip is resampled once to the output rate and levelled on its own (the "leveler": voices
+that came out quiet or loud end up alike before the final normalization). Cue and chapter times
+are read from exact sample positions, never from rounded milliseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import master
+from .audio import Timeline, gain, load_clip, resample
+from .episode import ChapterMark, Episode, Pause, Sound, Turn
+from .model import Chapter, Cue, Placed
+from .plan import Plan
+from .providers import Audio
+
+SPEECH_LUFS = -20.0  # working level for every turn before the final normalization
+SOUND_LUFS = SPEECH_LUFS - 3.0  # effects and music sit a little under the voices
+MAX_LEVEL_GAIN_DB = 24.0
+LEAD_IN_S = 0.3
+TAIL_S = 0.8
+
+
+def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
+    db = master.level_gain_db(clip, rate, target)
+    return gain(clip, float(np.clip(db, -MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB)))
+
+
+def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
+    """A turn's chunks joined, resampled once to the output rate, and levelled."""
+    parts = [resample(c.samples, c.sample_rate, rate) for c in clips]
+    return levelled(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate, SPEECH_LUFS)
+
+
+def sound_audio(path: Path, rate: int) -> np.ndarray:
+    return levelled(load_clip(path, rate), rate, SOUND_LUFS)
+
+
+class _Placer:
+    """Walks the script once, keeping the gap rule and pending chapters in one place."""
+
+    def __init__(self, episode: Episode, rate: int):
+        self.episode, self.rate = episode, rate
+        self.timeline = Timeline(rate)
+        self.cues: list[Cue] = []
+        self.chapters: list[Chapter] = []
+        self.pending: list[str] = []
+        self.spoken = False  # any script audio placed yet
+        self.after_audio = False  # a gap is due before the next clip
+
+    def clip(self, samples: np.ndarray) -> tuple[float, float]:
+        if self.after_audio:
+            self.timeline.silence(self.episode.production.gap)
+        start, end = self.timeline.add(samples)
+        self.after_audio = True
+        at = 0.0 if not self.spoken and self.chapters == [] else self.timeline.seconds(start)
+        self.chapters += [Chapter(title, at) for title in self.pending]
+        self.pending = []
+        return self.timeline.seconds(start), self.timeline.seconds(end)
+
+    def turn(self, item: Turn, samples: np.ndarray, provider: str) -> None:
+        start, end = self.clip(samples)
+        self.spoken = True
+        name = self.episode.speakers[item.speaker].name
+        self.cues.append(Cue(len(self.cues), item.speaker, name, item.text, start, end, provider))
+
+
+def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarray, Placed]:
+    """The episode's audio at the output rate, with its cues and chapters."""
+    rate = episode.output.sample_rate
+    placer = _Placer(episode, rate)
+    placer.timeline.silence(LEAD_IN_S)
+    prod = episode.production
+    if prod.intro:
+        placer.timeline.add(sound_audio(prod.intro, rate))
+        placer.after_audio = True
+    for index, item in enumerate(episode.script):
+        if isinstance(item, ChapterMark):
+            placer.pending.append(item.title)
+        elif isinstance(item, Pause):
+            placer.timeline.silence(item.seconds)
+        elif isinstance(item, Sound):
+            placer.clip(sound_audio(item.path, rate))
+            placer.spoken = True
+        elif isinstance(item, Turn):
+            jobs = plan.turn_jobs[index]
+            samples = turn_audio([clips[j] for j in jobs], rate)
+            placer.turn(item, samples, plan.jobs[jobs[0]].provider)
+    if prod.outro:
+        placer.clip(sound_audio(prod.outro, rate))
+    placer.chapters += [Chapter(t, placer.timeline.seconds()) for t in placer.pending]
+    placer.timeline.silence(TAIL_S)
+    samples = placer.timeline.render()
+    placed = Placed(tuple(placer.cues), tuple(placer.chapters), placer.timeline.seconds())
+    return samples, placed

@@ -1,0 +1,415 @@
+"""The episode format (see the README): validated from a Document into frozen records.
+
+`validate()` walks the whole document once and collects every problem before raising, so a
+producer fixes a script in one pass. Nothing here does I/O beyond checking that files exist.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ValidationError
+from .model import Meta
+from .providers import KNOWN, REGISTRY
+from .providers.local import VOICES as LOCAL_VOICES, unspeakable
+from .schema import Checker, describe
+from .source import Document, KeyPath
+
+SPEAKER_ID = re.compile(r"[a-z][a-z0-9_-]*\Z")
+DIRECTIVES = ("chapter", "pause", "sound")
+FORMATS_SUPPORTED = ("mp3",)
+FORMATS_PLANNED = ("m4a", "opus", "flac", "wav")
+TOP_KEYS = ("title", "show", "number", "season", "date", "language", "authors", "description",
+            "cover", "explicit", "category", "website", "speakers", "synthesis", "production",
+            "output", "script", "providers")
+SPEAKER_KEYS = ("name", "voice", "provider", "model", "speed", "reference", "options")
+TURN_KEYS = ("text", "emotion", "instruction", "speed")
+BITRATE = re.compile(r"(\d{2,3})k\Z")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+@dataclass(frozen=True)
+class Reference:
+    audio: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: str
+    name: str
+    provider: str
+    model: str | None
+    voice: str | None
+    speed: float = 1.0
+    reference: Reference | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    provider: str = "local"
+    model: str | None = None
+    mode: str = "turns"
+    speed: float = 1.0
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Production:
+    gap: float = 0.35
+    loudness: float = -16.0
+    true_peak: float = -1.0
+    intro: Path | None = None
+    outro: Path | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    formats: tuple[str, ...] = ("mp3",)
+    bitrate: str = "128k"
+    sample_rate: int = 44100
+    channels: int = 1
+    transcript: tuple[str, ...] = ("vtt", "srt")
+    chapters: bool = True
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+    where: str
+    emotion: str | None = None
+    instruction: str | None = None
+    speed: float | None = None
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    title: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+    where: str
+
+
+@dataclass(frozen=True)
+class Sound:
+    path: Path
+    where: str
+
+
+Item = Turn | ChapterMark | Pause | Sound
+
+
+@dataclass(frozen=True)
+class Episode:
+    source: Path
+    stem: str
+    meta: Meta
+    speakers: dict[str, Speaker]
+    synthesis: Synthesis
+    production: Production
+    output: Output
+    script: tuple[Item, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def stem_of(path: Path) -> str:
+    name = path.name
+    for suffix in (".yaml.j2", ".yml.j2", ".yaml", ".yml"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def validate(doc: Document, root: Path, *, draft: bool = False,
+             allow_outside: bool = False) -> Episode:
+    """Check the whole episode; raise ValidationError listing every problem at once."""
+    ck = Checker(doc, root, allow_outside)
+    ck.draft = draft
+    data = ck.mapping((), doc.data, TOP_KEYS, required=("title", "speakers", "script")) or {}
+    meta = _meta(ck, data)
+    synthesis = _synthesis(ck, data.get("synthesis", {}))
+    speakers = _speakers(ck, data.get("speakers"), synthesis)
+    if draft:
+        speakers = draft_voices(speakers)
+    production = _production(ck, data.get("production", {}))
+    output = _output(ck, data.get("output", {}))
+    raw = data.get("speakers")
+    ck.declared = set(raw) if isinstance(raw, dict) else None
+    script = _script(ck, data.get("script"), speakers)
+    if "providers" in data:
+        ck.mapping(("providers",), data["providers"], KNOWN)
+    if ck.problems:
+        raise ValidationError(ck.problems)
+    if not meta.authors:
+        meta = replace(meta, authors=tuple(s.name for s in speakers.values()))
+    return Episode(source=doc.where[()].file, stem=stem_of(doc.where[()].file), meta=meta,
+                   speakers=speakers, synthesis=synthesis, production=production,
+                   output=output, script=script, warnings=tuple(str(w) for w in ck.warnings))
+
+
+def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
+    def opt(name: str, check: Any, *args: Any) -> Any:
+        return check((name,), data[name], *args) if name in data else None
+
+    title = opt("title", ck.text) or ""
+    date = opt("date", ck.text)
+    if date and not DATE.match(date):
+        ck.fail(("date",), f"expected a date as YYYY-MM-DD, got {date!r}")
+    return Meta(
+        title=title,
+        show=opt("show", ck.text) or title,
+        number=opt("number", ck.number, 0, 100000, True),
+        season=opt("season", ck.number, 0, 10000, True),
+        date=date,
+        language=opt("language", ck.text) or "en",
+        authors=tuple(opt("authors", ck.text_list) or ()),
+        description=(opt("description", ck.text) or "").strip(),
+        cover=opt("cover", ck.path),
+        explicit=bool(opt("explicit", ck.boolean)),
+        category=opt("category", ck.text),
+        website=opt("website", ck.text),
+    )
+
+
+def _options(ck: Checker, key: KeyPath, value: Any) -> tuple[tuple[str, Any], ...]:
+    if not isinstance(value, dict):
+        ck.fail(key, f"expected a mapping of provider options, got {describe(value)}")
+        return ()
+    return tuple(sorted(value.items()))
+
+
+def _synthesis(ck: Checker, value: Any) -> Synthesis:
+    key: KeyPath = ("synthesis",)
+    data = ck.mapping(key, value, ("provider", "model", "mode", "speed", "options")) or {}
+    provider = ck.choice(key + ("provider",), data.get("provider", "local"), KNOWN) or "local"
+    model = data.get("model")
+    if model is not None:
+        model = ck.text(key + ("model",), model)
+    mode = ck.choice(key + ("mode",), data.get("mode", "turns"), ("turns", "dialogue"))
+    speed = ck.number(key + ("speed",), data.get("speed", 1.0), 0.25, 4.0)
+    options = _options(ck, key + ("options",), data.get("options", {}))
+    return Synthesis(provider, model, mode or "turns", speed or 1.0, options)
+
+
+def _speakers(ck: Checker, value: Any, synthesis: Synthesis) -> dict[str, Speaker]:
+    key: KeyPath = ("speakers",)
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        ck.fail(key, f"expected a mapping of speaker ids to speakers, got {describe(value)}")
+        return {}
+    speakers: dict[str, Speaker] = {}
+    for sid, body in value.items():
+        if not SPEAKER_ID.match(sid) or sid in DIRECTIVES:
+            ck.fail(key + (sid,), "speaker ids are lower-case names like 'alex' or 'host-2' "
+                    "(letters, digits, - and _) and may not be chapter, pause or sound")
+            continue
+        speaker = _speaker(ck, key + (sid,), sid, body, synthesis)
+        if speaker:
+            speakers[sid] = speaker
+    return _assign_local_voices(speakers)
+
+
+def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
+             synthesis: Synthesis) -> Speaker | None:
+    data = ck.mapping(key, body, SPEAKER_KEYS)
+    if data is None:
+        return None
+    provider = ck.choice(key + ("provider",), data.get("provider", synthesis.provider), KNOWN)
+    name = ck.text(key + ("name",), data.get("name", sid.replace("-", " ").title()))
+    speed = ck.number(key + ("speed",), data.get("speed", synthesis.speed), 0.25, 4.0)
+    voice = ck.text(key + ("voice",), data["voice"]) if "voice" in data else None
+    model = ck.text(key + ("model",), data["model"]) if "model" in data else synthesis.model
+    reference = _reference(ck, key + ("reference",), data["reference"]) \
+        if "reference" in data else None
+    options = dict(synthesis.options)
+    if "options" in data:
+        options.update(_options(ck, key + ("options",), data["options"]))
+    if provider == "local" and voice is not None and voice not in LOCAL_VOICES:
+        ck.fail(key + ("voice",), f"unknown local voice {voice!r}; local voices: "
+                f"{', '.join(LOCAL_VOICES)} (see `podcastgen voices local`)")
+    if provider not in (None, "local") and voice is None and reference is None:
+        ck.fail(key, f"speakers on {provider} need a voice or a reference clip")
+    return Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
+                   reference, tuple(sorted(options.items())))
+
+
+def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
+    data = ck.mapping(key, value, ("audio", "text"), required=("audio", "text"))
+    if not data or "audio" not in data or "text" not in data:
+        return None
+    audio = ck.path(key + ("audio",), data["audio"])
+    text = ck.text(key + ("text",), data["text"])
+    return Reference(audio, text) if audio and text else None
+
+
+def _assign_local_voices(speakers: dict[str, Speaker]) -> dict[str, Speaker]:
+    """Local speakers without a voice get the unused local voices in declaration order."""
+    taken = {s.voice for s in speakers.values() if s.provider == "local"}
+    free = [v for v in LOCAL_VOICES if v not in taken]
+    out = {}
+    for sid, s in speakers.items():
+        if s.provider == "local" and s.voice is None:
+            s = replace(s, voice=free.pop(0) if free else "joe")
+        out[sid] = s
+    return out
+
+
+def draft_voices(speakers: dict[str, Speaker]) -> dict[str, Speaker]:
+    """--draft: every speaker on the local engine, each with a distinct local voice."""
+    keep: set[str] = set()
+    out = {}
+    for sid, s in speakers.items():
+        voice = s.voice if s.provider == "local" and s.voice not in keep else None
+        if voice:
+            keep.add(voice)
+        out[sid] = replace(s, provider="local", model=None, voice=voice, options=())
+    return _assign_local_voices(out)
+
+
+def _production(ck: Checker, value: Any) -> Production:
+    key: KeyPath = ("production",)
+    allowed = ("gap", "loudness", "true_peak", "intro", "outro", "bed")
+    data = ck.mapping(key, value, allowed) or {}
+    if "bed" in data:
+        ck.fail(key + ("bed",), "music beds are not supported by this version yet; remove it")
+    return Production(
+        gap=_num(ck, key + ("gap",), data.get("gap", 0.35), 0.0, 10.0),
+        loudness=_num(ck, key + ("loudness",), data.get("loudness", -16.0), -40.0, -5.0),
+        true_peak=_num(ck, key + ("true_peak",), data.get("true_peak", -1.0), -9.0, 0.0),
+        intro=ck.path(key + ("intro",), data["intro"]) if "intro" in data else None,
+        outro=ck.path(key + ("outro",), data["outro"]) if "outro" in data else None,
+    )
+
+
+def _num(ck: Checker, key: KeyPath, value: Any, lo: float, hi: float) -> float:
+    checked = ck.number(key, value, lo, hi)
+    return float(checked) if checked is not None else 0.0
+
+
+def _output(ck: Checker, value: Any) -> Output:
+    key: KeyPath = ("output",)
+    allowed = ("formats", "bitrate", "sample_rate", "channels", "transcript", "chapters")
+    data = ck.mapping(key, value, allowed) or {}
+    formats = _choices(ck, key + ("formats",), data.get("formats", ["mp3"]),
+                       FORMATS_SUPPORTED + FORMATS_PLANNED)
+    for i, fmt in enumerate(formats):
+        if fmt in FORMATS_PLANNED:
+            ck.fail(key + ("formats", i), f"{fmt} output is not supported by this version yet; "
+                    "use mp3")
+    bitrate = data.get("bitrate", "128k")
+    match = BITRATE.match(bitrate) if isinstance(bitrate, str) else None
+    if not match or not 32 <= int(match.group(1)) <= 320:
+        ck.fail(key + ("bitrate",), f"expected a bitrate like 128k (32k to 320k), got "
+                f"{describe(bitrate)}")
+    rate = ck.choice(key + ("sample_rate",), data.get("sample_rate", 44100),
+                     (22050, 24000, 32000, 44100, 48000))
+    channels = ck.choice(key + ("channels",), data.get("channels", 1), (1,))
+    transcript = _choices(ck, key + ("transcript",), data.get("transcript", ["vtt", "srt"]),
+                          ("vtt", "srt"))
+    chapters = ck.boolean(key + ("chapters",), data.get("chapters", True))
+    return Output(tuple(formats), bitrate if match else "128k", rate or 44100, channels or 1,
+                  tuple(transcript), chapters is not False)
+
+
+def _choices(ck: Checker, key: KeyPath, value: Any, options: tuple[str, ...]) -> list[str]:
+    if not isinstance(value, list):
+        ck.fail(key, f"expected a list such as [{options[0]}], got {describe(value)}")
+        return []
+    return [v for i, v in enumerate(value) if ck.choice(key + (i,), v, options)]
+
+
+def _script(ck: Checker, value: Any, speakers: dict[str, Speaker]) -> tuple[Item, ...]:
+    key: KeyPath = ("script",)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        ck.fail(key, f"expected a list of turns and directives, got {describe(value)}")
+        return ()
+    if ck.declared is None:
+        return ()  # speakers are unusable and already reported: checking turns would only echo
+    items = [_item(ck, key + (i,), v, speakers) for i, v in enumerate(value)]
+    if not any(isinstance(i, Turn) for i in items) and not ck.problems:
+        ck.fail(key, "the script has no turns; add at least one line like `- alex: Hello`")
+    return tuple(i for i in items if i is not None)
+
+
+def _item(ck: Checker, key: KeyPath, value: Any, speakers: dict[str, Speaker]) -> Item | None:
+    if not isinstance(value, dict) or len(value) != 1:
+        got = f"{len(value)} keys: {', '.join(value)}" if isinstance(value, dict) \
+            else describe(value)
+        ck.fail(key, "a script item has exactly one key (a speaker id, chapter, pause or "
+                f"sound), got {got}")
+        return None
+    (name, body), where = next(iter(value.items())), ck.where(key + (next(iter(value)),))
+    sub = key + (name,)
+    if name == "chapter":
+        title = ck.text(sub, body)
+        return ChapterMark(title, where) if title else None
+    if name == "pause":
+        seconds = ck.number(sub, body, 0.01, 60.0)
+        return Pause(float(seconds), where) if seconds is not None else None
+    if name == "sound":
+        path = ck.path(sub, body)
+        return Sound(path, where) if path else None
+    if name not in speakers and name in ck.declared:
+        return None  # the speaker itself is invalid and already reported
+    if name not in speakers:
+        ck.fail(sub, f"unknown speaker or directive {name!r}; {_known(name, speakers)}")
+        return None
+    return _turn(ck, sub, name, body, speakers[name], where)
+
+
+def _known(name: str, speakers: dict[str, Speaker]) -> str:
+    close = difflib.get_close_matches(name, [*speakers, *DIRECTIVES], n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    known = ", ".join(speakers) or "none declared"
+    return f"speakers: {known}; directives: {', '.join(DIRECTIVES)}"
+
+
+def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
+          where: str) -> Turn | None:
+    if isinstance(body, dict):
+        data = ck.mapping(key, body, TURN_KEYS, required=("text",))
+        if data is None or "text" not in data:
+            return None
+        fields = {f: data[f] for f in ("emotion", "instruction") if f in data}
+        for f, v in fields.items():
+            ck.text(key + (f,), v)
+        speed = ck.number(key + ("speed",), data["speed"], 0.25, 4.0) if "speed" in data else None
+        text = ck.text(key + ("text",), data["text"])
+        _supported(ck, key, speaker, [f for f in TURN_KEYS[1:] if f in data])
+    else:
+        fields, speed, text = {}, None, ck.text(key, body)
+    if text is None:
+        return None
+    if speaker.provider == "local" and unspeakable(text):
+        ck.warn(key, f"the local English voice cannot speak {unspeakable(text)[:12]!r}; "
+                "those characters are left out (use a cloud provider for this text)")
+    return Turn(sid, text.strip(), where, fields.get("emotion"), fields.get("instruction"), speed)
+
+
+def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: list[str]) -> None:
+    """A field the speaker's provider cannot honour is an error, never a silent drop."""
+    provider = REGISTRY.get(speaker.provider)
+    if provider is None:
+        return  # providers not in this build are refused at build time, with a clear message
+    for f in used:
+        if f in provider.turn_fields:
+            continue
+        if ck.draft:
+            ck.warn(key + (f,), f"{f} is ignored by the local voices of --draft")
+        else:
+            ck.fail(key + (f,), f"the {speaker.provider} provider does not support {f}; "
+                    "remove it or choose a provider that does")

@@ -1,0 +1,42 @@
+"""Compile a validated episode into synthesis jobs (pure: no I/O, table-testable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .episode import Episode, Turn
+from .providers import Job
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple[Job, ...]
+    turn_jobs: dict[int, tuple[int, ...]]  # script index -> the jobs that voice it, in order
+
+    def characters(self) -> int:
+        return sum(len(j.text) for j in self.jobs)
+
+
+def compile_episode(episode: Episode) -> Plan:
+    """One job per turn, in script order, carrying everything that shapes its audio."""
+    jobs: list[Job] = []
+    turn_jobs: dict[int, tuple[int, ...]] = {}
+    for index, item in enumerate(episode.script):
+        if not isinstance(item, Turn):
+            continue
+        speaker = episode.speakers[item.speaker]
+        job = Job(
+            index=len(jobs),
+            turn=index,
+            speaker=item.speaker,
+            text=item.text,
+            provider=speaker.provider,
+            voice=speaker.voice or "",
+            model=speaker.model,
+            speed=item.speed if item.speed is not None else speaker.speed,
+            options=speaker.options,
+            where=item.where,
+        )
+        turn_jobs[index] = (job.index,)
+        jobs.append(job)
+    return Plan(tuple(jobs), turn_jobs)

@@ -1,0 +1,17 @@
+"""Provider registry: every backend registers by name; an unknown name lists the choices."""
+
+from __future__ import annotations
+
+from .base import Audio, Job, Provider
+from .local import LocalProvider
+
+# Names the episode format knows; those without a class here are not available in this build.
+KNOWN = ("local", "siliconflow", "openai", "stepfun", "coze")
+REGISTRY: dict[str, type[Provider]] = {cls.name: cls for cls in (LocalProvider,)}
+
+__all__ = ["Audio", "Job", "Provider", "KNOWN", "REGISTRY", "get"]
+
+
+def get(name: str) -> Provider:
+    """An instance of the provider called `name`."""
+    return REGISTRY[name]()

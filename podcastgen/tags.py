@@ -1,0 +1,156 @@
+"""ID3v2.3 tags and chapters for the finished MP3; every mutagen call stays behind this module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from mutagen import MutagenError
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    PRIV,
+    TALB,
+    TCON,
+    TDRC,
+    TIT2,
+    TLEN,
+    TPE1,
+    TPOS,
+    TRCK,
+    TXXX,
+    USLT,
+    CTOCFlags,
+    Encoding,
+    Frame,
+    PictureType,
+)
+
+# Private in mutagen, but the only way to measure a frame exactly as `ID3.save` will write it.
+from mutagen.id3._tags import ID3SaveConfig, save_frame
+
+from .errors import AudioError
+from .model import Chapter, Loudness, Meta
+from .publish import milliseconds as _ms  # the sidecars' rounding, so CHAP times agree
+
+_V23 = ID3SaveConfig(3, "/")
+_PAD_OWNER = "podcastgen:pad"
+_LANGUAGES = {"en": "eng", "zh": "zho"}
+_COVER_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+_UTF8 = Encoding.UTF8  # mutagen re-encodes as UTF-16 when saving v2.3
+
+
+def write_mp3_tags(
+    path: Path,
+    meta: Meta,
+    chapters: Sequence[Chapter],
+    *,
+    duration_s: float,
+    transcript: str,
+    loudness: Loudness,
+    build_hash: str,
+) -> None:
+    """Replace any tag on the MP3 at `path` with an ID3v2.3 tag describing the episode."""
+    try:
+        tags = ID3()
+        for frame in _episode_frames(meta, duration_s, transcript, loudness, build_hash):
+            tags.add(frame)
+        if meta.cover is not None:
+            tags.add(_cover_frame(meta.cover))
+        for frame in _chapter_frames(chapters, duration_s):
+            tags.add(frame)
+        tags.update_to_v23()
+        _equalize_chapter_sizes(tags.getall("CHAP"))
+        with open(path, "r+b") as mp3:  # an existing file only: never create one
+            tags.save(mp3, v2_version=3, v1=0)
+    except (MutagenError, OSError, ValueError) as exc:
+        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+
+
+def _episode_frames(
+    meta: Meta, duration_s: float, transcript: str, loudness: Loudness, build_hash: str
+) -> Iterator[Frame]:
+    """Every non-chapter, non-picture frame whose value is set."""
+    lang = language_code(meta.language)
+    texts = [
+        (TIT2, meta.title),
+        (TPE1, ", ".join(meta.authors)),
+        (TALB, meta.show),
+        (TRCK, None if meta.number is None else str(meta.number)),
+        (TPOS, None if meta.season is None else str(meta.season)),
+        (TDRC, meta.date),
+        (TCON, meta.genre),
+        (TLEN, str(_ms(duration_s))),
+    ]
+    for kind, value in texts:
+        if value:
+            yield kind(encoding=_UTF8, text=[value])
+    if meta.description:
+        yield COMM(encoding=_UTF8, lang=lang, desc="", text=[meta.description])
+    if transcript:
+        yield USLT(encoding=_UTF8, lang=lang, desc="", text=transcript)
+    extras = {
+        "LOUDNESS_LUFS": f"{loudness.integrated_lufs:.1f}",
+        "TRUE_PEAK_DBTP": f"{loudness.true_peak_dbtp:.1f}",
+        "PODCASTGEN_BUILD": build_hash,
+    }
+    for desc, value in extras.items():
+        if value:
+            yield TXXX(encoding=_UTF8, desc=desc, text=[value])
+
+
+def language_code(language: str) -> str:
+    """The ISO 639-2 code COMM/USLT frames need, from a tag like `en` or `zh-CN`."""
+    primary = language.replace("_", "-").split("-")[0].lower()
+    return _LANGUAGES.get(primary, "eng")
+
+
+def _cover_frame(cover: Path) -> APIC:
+    """The front-cover picture, its MIME type taken from the file's magic bytes."""
+    data = Path(cover).read_bytes()
+    for magic, mime in _COVER_TYPES:
+        if data.startswith(magic):
+            return APIC(encoding=_UTF8, mime=mime, type=PictureType.COVER_FRONT, desc="", data=data)
+    raise ValueError(f"cover {Path(cover).name} is neither PNG nor JPEG")
+
+
+def _chapter_frames(chapters: Sequence[Chapter], duration_s: float) -> list[Frame]:
+    """One CHAP per chapter in time order (each ends where the next starts) and a top-level CTOC."""
+    if not chapters:
+        return []
+    ordered = sorted(chapters, key=lambda c: c.start_s)
+    starts = [_ms(c.start_s) for c in ordered]
+    ends = [*starts[1:], _ms(duration_s)]
+    width = max(3, len(str(len(ordered) - 1)))  # equal widths keep string order = time order
+    ids = [f"chp{i:0{width}d}" for i in range(len(ordered))]
+    frames: list[Frame] = [
+        CHAP(
+            element_id=ids[i],
+            start_time=starts[i],
+            end_time=max(starts[i], ends[i]),
+            sub_frames=[TIT2(encoding=_UTF8, text=[chapter.title])],
+        )
+        for i, chapter in enumerate(ordered)
+    ]
+    flags = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
+    frames.append(CTOC(element_id="toc", flags=flags, child_element_ids=ids, sub_frames=[]))
+    return frames
+
+
+def _equalize_chapter_sizes(chaps: Sequence[CHAP]) -> None:
+    """Pad every CHAP with a PRIV sub-frame to one serialized length.
+
+    mutagen writes frames ordered by size, then HashKey (mutagen #506) and ffmpeg lists chapters
+    in file order; with equal sizes the element ids (`CHAP:chp000`, ...) decide, i.e. time order.
+    """
+    sizes = [len(save_frame(chap, config=_V23)) for chap in chaps]
+    target = max(sizes, default=0)
+    for chap, size in zip(chaps, sizes):
+        chap.sub_frames.add(PRIV(owner=_PAD_OWNER, data=bytes(target - size)))
+    padded = {len(save_frame(chap, config=_V23)) for chap in chaps}
+    if len(padded) > 1:
+        raise ValueError(f"chapter frames still differ in size after padding: {sorted(padded)}")
+
