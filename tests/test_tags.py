@@ -15,6 +15,8 @@ from podcastgen import ffmpeg, tags
 from podcastgen.errors import AudioError
 from podcastgen.model import Chapter, Loudness, Meta
 
+from .helpers import ffmpeg_chapters
+
 SR = 44100
 DURATION_S = 4.0
 LOUDNESS = Loudness(integrated_lufs=-16.04, true_peak_dbtp=-1.55)
@@ -40,18 +42,6 @@ def png_bytes(width: int = 2, height: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
-
-
-def ffmpeg_chapters(path: Path) -> list[tuple[int, int, str]]:
-    """(start ms, end ms, title) of each chapter, in the order ffmpeg lists them."""
-    # -copyts: otherwise the CLI shifts chapters by the stream start (LAME delay, ~25 ms).
-    out = ffmpeg.run(["-copyts", "-i", str(path), "-f", "ffmetadata", "-"]).stdout.decode()
-    found = []
-    for section in out.split("[CHAPTER]")[1:]:
-        fields = dict(line.split("=", 1) for line in section.strip().splitlines() if "=" in line)
-        assert fields["TIMEBASE"] == "1/1000"
-        found.append((int(fields["START"]), int(fields["END"]), fields["title"]))
-    return found
 
 
 @pytest.fixture(scope="module")

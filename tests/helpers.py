@@ -1,0 +1,55 @@
+"""Shared test tools that look at audio the way a listener's software does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from podcastgen import ffmpeg
+
+FRAME_S = 0.01
+
+
+def ffmpeg_chapters(path: Path, *, copyts: bool = True) -> list[tuple[int, int, str]]:
+    """(start ms, end ms, title) of each chapter, in the order ffmpeg lists them."""
+    # -copyts: otherwise the CLI shifts chapters by the stream start (LAME delay, ~25 ms).
+    args = ["-copyts"] if copyts else []
+    out = ffmpeg.run([*args, "-i", str(path), "-f", "ffmetadata", "-"]).stdout.decode()
+    found = []
+    for section in out.split("[CHAPTER]")[1:]:
+        fields = dict(line.split("=", 1) for line in section.strip().splitlines() if "=" in line)
+        assert fields["TIMEBASE"] == "1/1000"
+        found.append((int(fields["START"]), int(fields["END"]), fields["title"]))
+    return found
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) as ffmpeg measures the file, mono as dual-mono."""
+    err = ffmpeg.run(["-i", str(path), "-af", "ebur128=peak=true:dualmono=true",
+                      "-f", "null", "-"]).stderr.decode()
+    summary = err[err.rindex("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    return integrated, peak
+
+
+def frame_levels_db(samples: np.ndarray, rate: int) -> np.ndarray:
+    """RMS level of each 10 ms frame in dBFS."""
+    n = int(rate * FRAME_S)
+    frames = samples[: len(samples) // n * n].reshape(-1, n)
+    return 20 * np.log10(np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1)) + 1e-9)
+
+
+def onsets(samples: np.ndarray, rate: int, *, min_silence_s: float = 0.15,
+           floor_db: float = -50.0) -> list[float]:
+    """Times where sound starts after at least `min_silence_s` of silence (below floor_db)."""
+    loud = frame_levels_db(samples, rate) > floor_db
+    need = int(round(min_silence_s / FRAME_S))
+    found, quiet = [], need
+    for i, is_loud in enumerate(loud):
+        if is_loud and quiet >= need:
+            found.append(i * FRAME_S)
+        quiet = 0 if is_loud else quiet + 1
+    return found
