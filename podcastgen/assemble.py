@@ -14,6 +14,7 @@ import numpy as np
 from . import master
 from .audio import Timeline, gain, load_clip, resample
 from .episode import ChapterMark, Episode, Pause, Sound, Turn
+from .errors import AudioError
 from .model import Chapter, Cue, Placed
 from .plan import Plan
 from .providers import Audio
@@ -36,8 +37,15 @@ def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
     return levelled(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate, SPEECH_LUFS)
 
 
-def sound_audio(path: Path, rate: int) -> np.ndarray:
-    return levelled(load_clip(path, rate), rate, SOUND_LUFS)
+def sound_audio(path: Path, rate: int, where: str) -> np.ndarray:
+    """An audio file decoded and levelled; a file ffmpeg cannot read names the script line."""
+    try:
+        clip = load_clip(path, rate)
+    except AudioError as exc:
+        raise AudioError(f"{where}: cannot use {path.name} as audio ({exc})") from None
+    if not len(clip):
+        raise AudioError(f"{where}: {path.name} holds no audio")
+    return levelled(clip, rate, SOUND_LUFS)
 
 
 class _Placer:
@@ -76,7 +84,7 @@ def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarr
     placer.timeline.silence(LEAD_IN_S)
     prod = episode.production
     if prod.intro:
-        placer.timeline.add(sound_audio(prod.intro, rate))
+        placer.timeline.add(sound_audio(prod.intro, rate, "production.intro"))
         placer.after_audio = True
     for index, item in enumerate(episode.script):
         if isinstance(item, ChapterMark):
@@ -84,14 +92,14 @@ def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarr
         elif isinstance(item, Pause):
             placer.timeline.silence(item.seconds)
         elif isinstance(item, Sound):
-            placer.clip(sound_audio(item.path, rate))
+            placer.clip(sound_audio(item.path, rate, item.where))
             placer.spoken = True
         elif isinstance(item, Turn):
             jobs = plan.turn_jobs[index]
             samples = turn_audio([clips[j] for j in jobs], rate)
             placer.turn(item, samples, plan.jobs[jobs[0]].provider)
     if prod.outro:
-        placer.clip(sound_audio(prod.outro, rate))
+        placer.clip(sound_audio(prod.outro, rate, "production.outro"))
     placer.chapters += [Chapter(t, placer.timeline.seconds()) for t in placer.pending]
     placer.timeline.silence(TAIL_S)
     samples = placer.timeline.render()

@@ -26,6 +26,7 @@ _OS_FFT = 4096  # FFT size of one true-peak oversampling window ...
 _OS_PAD = 256  # ... of which this much context each side is thrown away
 _RAMP_S = 0.010  # limiter gain ramps take twice this before and after a peak
 _PASSES = 3
+_MAX_MAKEUP = 6.0  # dB the limiter may add back to keep loudness
 
 
 # --- BS.1770-4 K-weighted loudness in numpy ---------------------------------------------------
@@ -68,10 +69,11 @@ def _k_impulse(sample_rate: int) -> np.ndarray:
     return h[: int(np.argmax(tail < 1e-12 * tail[0])) or n]
 
 
-def _k_weighted(x: np.ndarray, sample_rate: int, chunk: int):
-    """Yield the K-weighted signal in consecutive `chunk`-sized pieces (overlap-add FFT)."""
+def _k_weighted(x: np.ndarray, sample_rate: int):
+    """Yield the K-weighted signal in consecutive pieces (overlap-add FFT convolution)."""
     h = _k_impulse(sample_rate)
-    nfft = 1 << math.ceil(math.log2(chunk + len(h) - 1))
+    nfft = max(1 << 14, 1 << math.ceil(math.log2(4 * len(h))))  # small FFTs run fastest
+    chunk = nfft - len(h) + 1
     spectrum = np.fft.rfft(h, nfft)
     tail = np.zeros(len(h) - 1)
     for lo in range(0, len(x), chunk):
@@ -82,21 +84,32 @@ def _k_weighted(x: np.ndarray, sample_rate: int, chunk: int):
         yield y[: len(piece)]
 
 
-def _powers(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
-    """K-weighted mean square of each whole 100 ms step, and of the whole clip."""
-    step = round(sample_rate * 0.1)
-    sums, total = [], 0.0
-    for piece in _k_weighted(x, sample_rate, 40 * step):
-        sq = piece * piece
-        total += float(sq.sum())
-        sums.append(sq[: len(sq) // step * step].reshape(-1, step).sum(axis=1))
-    return np.concatenate(sums) / step, total / len(x)
+def _k_sums(x: np.ndarray, sample_rate: int, size: int) -> tuple[np.ndarray, float]:
+    """K-weighted energy of each whole `size`-sample block of x, and of all of x."""
+    sums, total, carry = [np.zeros(0)], 0.0, np.zeros(0)
+    for piece in _k_weighted(x, sample_rate):
+        sq = np.concatenate((carry, piece * piece))
+        total += float(sq[len(carry) :].sum())
+        full = len(sq) // size * size
+        sums.append(sq[:full].reshape(-1, size).sum(axis=1))
+        carry = sq[full:]
+    return np.concatenate(sums), total
 
 
 def _lufs(power):
     """Dual-mono loudness of a K-weighted mean square (either channel weighs 1.0)."""
     with np.errstate(divide="ignore"):
         return -0.691 + 10 * np.log10(power) + DUAL_MONO_DB
+
+
+def _gated(steps: np.ndarray) -> float:
+    """Integrated loudness from 100 ms mean squares: 400 ms blocks, -70 LUFS and -10 LU gates."""
+    blocks = np.convolve(steps, np.full(4, 0.25), mode="valid")
+    blocks = blocks[_lufs(blocks) > -70]
+    if blocks.size == 0:
+        return SILENCE
+    blocks = blocks[_lufs(blocks) > _lufs(blocks.mean()) - 10]
+    return float(_lufs(blocks.mean()))
 
 
 def loudness(samples: np.ndarray, sample_rate: int) -> float:
@@ -108,16 +121,12 @@ def loudness(samples: np.ndarray, sample_rate: int) -> float:
     x = np.asarray(samples).reshape(-1)
     if x.size == 0:
         return SILENCE
-    steps, whole = _powers(x, sample_rate)
-    if len(steps) < 4:
-        value = float(_lufs(whole))
-        return value if value > -70 else SILENCE
-    blocks = np.convolve(steps, np.full(4, 0.25), mode="valid")
-    blocks = blocks[_lufs(blocks) > -70]
-    if blocks.size == 0:
-        return SILENCE
-    blocks = blocks[_lufs(blocks) > _lufs(blocks.mean()) - 10]
-    return float(_lufs(blocks.mean()))
+    step = round(sample_rate * 0.1)
+    sums, total = _k_sums(x, sample_rate, step)
+    if len(sums) >= 4:
+        return _gated(sums / step)
+    value = float(_lufs(total / x.size))
+    return value if value > -70 else SILENCE
 
 
 def level_gain_db(samples: np.ndarray, sample_rate: int, target_lufs: float) -> float:
@@ -223,20 +232,60 @@ def _gain_curve(need: np.ndarray, sample_rate: int) -> np.ndarray:
     return smooth[pad - s : pad - s + len(need)]
 
 
-def limit(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float) -> bool:
-    """Bring true peaks above `ceiling_dbtp` down in place with a smooth gain; False if none."""
-    ceiling = 10 ** (ceiling_dbtp / 20)
-    peaks = true_peaks(samples, screen=ceiling / 2)
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
-    if need.min() >= 1.0:
-        return False
-    gains = _gain_curve(need, sample_rate)
+def _apply_curve(samples: np.ndarray, gains: np.ndarray) -> None:
+    """Multiply in place by per-block gains, linearly interpolated between block centres."""
     centres = np.arange(len(gains)) * _GAIN_BLOCK + (_GAIN_BLOCK - 1) / 2
-    step = _GAIN_BLOCK << 12
-    for b in np.flatnonzero(np.pad(gains, (0, -len(gains) % 4096)).reshape(-1, 4096).min(1) < 1):
-        lo, hi = b * step, min((b + 1) * step, len(samples))
+    group = 4096  # gain blocks per piece: 262144 samples, 2 MB of float64 gains
+    lows = np.pad(gains, (0, -len(gains) % group)).reshape(-1, group).min(axis=1)
+    for g in np.flatnonzero(lows < 1.0):
+        lo, hi = g * group * _GAIN_BLOCK, min((g + 1) * group * _GAIN_BLOCK, len(samples))
         samples[lo:hi] *= np.interp(np.arange(lo, hi), centres, gains)
-    return True
+
+
+def _makeup(peaks: np.ndarray, powers: np.ndarray, step_of: np.ndarray, ceiling: float,
+            sample_rate: int) -> tuple[float, np.ndarray]:
+    """Make-up gain (dB, 0.._MAX_MAKEUP) and limiter curve that predict no loudness change.
+
+    Prediction: K-weighted energy per gain block times the squared gain, gated like a meter.
+    Secant steps on the loudness difference, which rises by at most 1 dB per dB of make-up.
+    """
+    steps = max(1, int(step_of.max()) + 1)
+
+    def outcome(makeup_db: float) -> tuple[float, np.ndarray]:
+        m = 10 ** (makeup_db / 20)
+        curve = _gain_curve(np.minimum(1.0, ceiling / np.maximum(peaks * m, 1e-12)), sample_rate)
+        heard = np.bincount(step_of, powers * (m * curve) ** 2, steps)
+        return _gated(heard) - reference, curve
+
+    reference = _gated(np.bincount(step_of, powers, steps))
+    prev_m, (prev_f, curve) = 0.0, outcome(0.0)
+    m = min(_MAX_MAKEUP, -prev_f)
+    for _ in range(4):
+        f, curve = outcome(m)
+        if abs(f) < 0.01 or m == prev_m:
+            break
+        slope = max(0.1, (f - prev_f) / (m - prev_m))
+        prev_m, prev_f, m = m, f, min(_MAX_MAKEUP, max(0.0, m - f / slope))
+    return m, curve
+
+
+def limit(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float) -> float:
+    """Hold true peaks to `ceiling_dbtp`, in place, with the make-up gain that keeps the
+    integrated loudness where it was; returns that make-up in dB (0.0 when nothing is over)."""
+    ceiling = 10 ** (ceiling_dbtp / 20)
+    peaks = true_peaks(samples, screen=ceiling / 2 / 10 ** (_MAX_MAKEUP / 20))
+    if peaks.max() <= ceiling:
+        return 0.0
+    step = round(sample_rate * 0.1)
+    powers = np.zeros(len(peaks))
+    found, _ = _k_sums(samples, sample_rate, _GAIN_BLOCK)
+    powers[: len(found)] = found / step  # per-block share of its 100 ms step's mean square
+    step_of = np.arange(len(peaks)) * _GAIN_BLOCK // step
+    powers[step_of >= len(samples) // step] = 0.0  # a part-filled last step is not metered
+    makeup, curve = _makeup(peaks, powers, step_of, ceiling, sample_rate)
+    _apply_curve(samples, curve)
+    _scale(samples, makeup)
+    return makeup
 
 
 # --- mastering ---------------------------------------------------------------------------------

@@ -222,3 +222,20 @@ def test_draft_moves_cloud_speakers_to_distinct_local_voices(project: Path) -> N
                       "wei": ("local", "joe-bright")}
     assert episode.warnings == ("ep.yaml:12: script.1.anna.instruction: warning: instruction is "
                                 "ignored by the local voices of --draft",)
+
+
+@pytest.mark.parametrize("template", sorted((Path(__file__).parent.parent / "templates")
+                                            .glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_templates_validate_beside_the_example_show(template: Path,
+                                                          tmp_path: Path) -> None:
+    import shutil
+
+    from podcastgen.pipeline import BuildOptions, load_episode
+
+    shows = Path(__file__).parent.parent / "episodes"
+    shutil.copytree(shows, tmp_path / "episodes", ignore=shutil.ignore_patterns("build"))
+    (tmp_path / "podcastgen.yaml").write_text("")
+    target = tmp_path / "episodes" / template.name
+    shutil.copy(template, target)
+    episode = load_episode(target, BuildOptions())
+    assert episode.meta.show == "Signal and Noise" and episode.warnings == ()

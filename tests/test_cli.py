@@ -1,0 +1,44 @@
+"""The command line's contract: one line per failure, the documented exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from podcastgen.cli import main
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["build"])
+    assert exc.value.code == 2
+    assert "the following arguments are required: EPISODE" in capsys.readouterr().err
+
+
+def test_voices_local_lists_the_named_voices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["voices", "local"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["joe", "joe-bright", "joe-deep", "joe-lively", "joe-calm"]
+    assert main(["voices", "list", "local"]) == 0
+
+
+def test_unknown_provider_for_voices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["voices", "acme"]) == 2
+    assert capsys.readouterr().err == "unknown provider 'acme'; please select one of: local\n"
+
+
+def test_undecodable_sound_fails_with_one_line_and_no_output(tmp_path: Path) -> None:
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "bad.wav").write_bytes(b"this is not audio at all")
+    (tmp_path / "ep.yaml").write_text("title: T\nspeakers:\n  a: {}\nscript:\n"
+                                      "  - a: Hello.\n  - sound: bad.wav\n")
+    proc = subprocess.run([sys.executable, "-m", "podcastgen", "build", "ep.yaml"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ep.yaml:6: cannot use bad.wav as audio (")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "build").exists()
