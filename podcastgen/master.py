@@ -166,7 +166,9 @@ def measure_file(path: Path) -> Loudness:
 
 def as_f32(samples: np.ndarray, *, writable: bool = True) -> np.ndarray:
     """Samples as one contiguous little-endian float32 vector; a copy only when needed."""
-    x = np.ascontiguousarray(np.asarray(samples, dtype="<f4").reshape(-1))
+    x = np.asarray(samples, dtype="<f4")
+    if x.ndim != 1 or not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x).reshape(-1)
     return x.copy() if writable and not x.flags.writeable else x
 
 
@@ -201,8 +203,8 @@ def _oversampled_peaks(x: np.ndarray, lo: int, body: int) -> np.ndarray:
 def true_peaks(x: np.ndarray, screen: float = 0.0) -> np.ndarray:
     """Per gain-block true peak; windows whose sample peak is under `screen` keep sample peaks.
 
-    Inter-sample overs beyond 6 dB need content near Nyquist, so the limiter screens at half
-    its ceiling and oversamples only the windows that could reach it.
+    Inter-sample overs beyond 6 dB need content near Nyquist, so the limiter screens 6 dB
+    under its ceiling (less its make-up room) and oversamples only windows that could reach it.
     """
     peaks = _block_peaks(x)
     body = _OS_FFT - 2 * _OS_PAD
