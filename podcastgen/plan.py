@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from .episode import Episode, Turn
+from .episode import Episode, Speaker, Turn
 from .providers import Job
 
 
@@ -27,7 +28,7 @@ def compile_episode(episode: Episode) -> Plan:
         speaker = episode.speakers[item.speaker]
         job = Job(
             index=len(jobs),
-            turn=index,
+            turns=(index,),
             speaker=item.speaker,
             text=item.text,
             provider=speaker.provider,
@@ -36,7 +37,15 @@ def compile_episode(episode: Episode) -> Plan:
             speed=item.speed if item.speed is not None else speaker.speed,
             options=speaker.options,
             where=item.where,
+            emotion=item.emotion,
+            instruction=item.instruction,
+            references=_references(speaker),
         )
         turn_jobs[index] = (job.index,)
         jobs.append(job)
     return Plan(tuple(jobs), turn_jobs)
+
+
+def _references(speaker: Speaker) -> tuple[tuple[Path, str], ...]:
+    ref = speaker.reference
+    return ((ref.audio, ref.text),) if ref else ()

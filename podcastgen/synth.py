@@ -29,7 +29,8 @@ def synthesize(jobs: tuple[Job, ...], stats: SynthStats,
         except Exception as exc:  # a provider's own failure, translated at this boundary
             raise ProviderError(f"{job.provider} could not synthesize this turn: {exc}",
                                 where=job.where) from None
-        stats.sent += 1
+        stats.sent += 1  # segments paid for; extra attempts are counted as retried
+        stats.retried += clips[-1].attempts - 1
         if progress:
             progress(len(clips), len(jobs))
     return clips

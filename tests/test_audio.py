@@ -58,7 +58,7 @@ def test_compile_makes_one_job_per_turn_with_turn_speed(tmp_path: Path) -> None:
                   "      speed: 0.9\n")
     episode = validate(source.load(ep, tmp_path), tmp_path)
     plan = compile_episode(episode)
-    assert [(j.turn, j.speaker, j.text, j.voice, j.speed) for j in plan.jobs] == [
-        (1, "a", "Hi.", "joe", 1.2), (3, "b", "Yo.", "joe-bright", 0.9)]
+    assert [(j.turns, j.speaker, j.text, j.voice, j.speed) for j in plan.jobs] == [
+        ((1,), "a", "Hi.", "joe", 1.2), ((3,), "b", "Yo.", "joe-bright", 0.9)]
     assert plan.turn_jobs == {1: (0,), 3: (1,)}
     assert [j.where for j in plan.jobs] == [f"{source.show_path(ep)}:7", f"{source.show_path(ep)}:9"]

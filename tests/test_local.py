@@ -15,7 +15,7 @@ SENTENCE = ("The quick brown fox jumps over the lazy dog, and then it runs away.
 
 
 def synth(voice: str, text: str = SENTENCE, speed: float = 1.0) -> np.ndarray:
-    audio = get("local").synthesize(Job(0, 0, "a", text, "local", voice, speed=speed))
+    audio = get("local").synthesize(Job(0, (0,), "a", text, "local", voice, speed=speed))
     return resample(audio.samples, audio.sample_rate, RATE)
 
 

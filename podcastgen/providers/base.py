@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,18 +11,26 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Job:
-    """One synthesis request: a turn (or a chunk of one) for one provider and voice."""
+    """One synthesis request: a turn, a chunk of a long turn, or a dialogue block of turns."""
 
     index: int  # position among the build's jobs
-    turn: int  # index of the script item it voices
-    speaker: str
-    text: str
+    turns: tuple[int, ...]  # script indexes it voices (several for a dialogue block)
+    speaker: str  # speaker id ("alex+anna" for a dialogue block)
+    text: str  # exactly what is sent (a dialogue block: "[S1]...[S2]...")
     provider: str
     voice: str
     model: str | None = None
     speed: float = 1.0
     options: tuple[tuple[str, Any], ...] = ()
-    where: str = ""  # "path:line" of the turn, for error messages
+    where: str = ""  # "path:line" of the (first) turn, for error messages
+    emotion: str | None = None
+    instruction: str | None = None
+    parts: tuple[str, ...] = ()  # dialogue block: each turn's text in order, for alignment
+    references: tuple[tuple[Path, str], ...] = ()  # reference clips (audio file, transcript)
+
+    @property
+    def turn(self) -> int:
+        return self.turns[0]
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Audio:
     samples: np.ndarray
     sample_rate: int
     warnings: tuple[str, ...] = field(default=())
+    attempts: int = 1  # requests it took, retries included
 
     @property
     def duration_s(self) -> float:
