@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .base import Audio, Job, Provider
+from .base import Audio, Job, Provider, ProviderConfig
 from .local import LocalProvider
 
 # Names the episode format knows; those without a class here are not available in this build.
 KNOWN = ("local", "siliconflow", "openai", "stepfun", "coze")
 REGISTRY: dict[str, type[Provider]] = {cls.name: cls for cls in (LocalProvider,)}
 
-__all__ = ["Audio", "Job", "Provider", "KNOWN", "REGISTRY", "get"]
+__all__ = ["Audio", "Job", "Provider", "ProviderConfig", "KNOWN", "REGISTRY", "get"]
 
 
-def get(name: str) -> Provider:
+def get(name: str, config: ProviderConfig | None = None) -> Provider:
     """An instance of the provider called `name`."""
-    return REGISTRY[name]()
+    return REGISTRY[name](config)

@@ -47,13 +47,35 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
+@dataclass(frozen=True)
+class ProviderConfig:
+    """How to reach and pace one provider: files (podcastgen.yaml, the episode's `providers:`)
+    give defaults, the environment wins. The key is never logged, cached or reported."""
+
+    name: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    concurrency: int = 4  # requests in flight at once
+    rpm: int | None = None  # requests per minute, when the account is limited
+    timeout: float = 120.0  # seconds per request
+    max_retries: int = 6
+    price_per_char: float | None = None  # for --dry-run cost estimates
+    price_per_request: float | None = None
+
+
 class Provider:
-    """A synthesis backend. Subclasses set the class attributes and implement synthesize()."""
+    """A synthesis backend. Subclasses set the class attributes and implement synthesize().
+
+    synthesize() is called from several threads at once and must be thread-safe.
+    """
 
     name: ClassVar[str]
     needs_voice: ClassVar[bool] = True
     default_model: ClassVar[str | None] = None
     turn_fields: ClassVar[frozenset[str]] = frozenset({"speed"})  # per-turn fields it honours
+
+    def __init__(self, config: ProviderConfig | None = None):
+        self.config = config or ProviderConfig(self.name)
 
     def voices(self) -> dict[str, str]:
         """Voice id -> one-line description."""
