@@ -70,11 +70,12 @@ class _Placer:
         self.pending = []
         return self.timeline.seconds(start), self.timeline.seconds(end)
 
-    def turn(self, item: Turn, samples: np.ndarray, provider: str) -> None:
+    def turn(self, item: Turn, samples: np.ndarray, provider: str, cached: bool) -> None:
         start, end = self.clip(samples)
         self.spoken = True
         name = self.episode.speakers[item.speaker].name
-        self.cues.append(Cue(len(self.cues), item.speaker, name, item.text, start, end, provider))
+        self.cues.append(Cue(len(self.cues), item.speaker, name, item.text, start, end, provider,
+                             cached))
 
 
 def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarray, Placed]:
@@ -95,9 +96,9 @@ def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarr
             placer.clip(sound_audio(item.path, rate, item.where))
             placer.spoken = True
         elif isinstance(item, Turn):
-            jobs = plan.turn_jobs[index]
-            samples = turn_audio([clips[j] for j in jobs], rate)
-            placer.turn(item, samples, plan.jobs[jobs[0]].provider)
+            parts = [clips[j] for j in plan.turn_jobs[index]]
+            placer.turn(item, turn_audio(parts, rate), plan.jobs[plan.turn_jobs[index][0]].provider,
+                        all(c.cached for c in parts))
     if prod.outro:
         placer.clip(sound_audio(prod.outro, rate, "production.outro"))
     placer.chapters += [Chapter(t, placer.timeline.seconds()) for t in placer.pending]

@@ -24,7 +24,24 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--draft", action="store_true", help="render every speaker with the "
                    "offline local voices")
     b.add_argument("--allow-outside", action="store_true", help="allow paths outside the project")
+    b.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                   help="at most N requests in flight for the whole build")
+    b.add_argument("--no-cache", action="store_true", help="neither read nor write the "
+                   "segment cache")
+    b.add_argument("--cache-dir", type=Path, help="segment cache folder (default: "
+                   ".podcastgen/cache in the project, or $PODCASTGEN_CACHE_DIR)")
+    b.add_argument("--dry-run", action="store_true", help="print the plan per provider; send "
+                   "and write nothing")
+    b.add_argument("--force", action="store_true", help="re-encode even when the outputs are "
+                   "up to date")
     b.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    c = sub.add_parser("cache", help="inspect or prune the segment cache")
+    c.add_argument("action", choices=("stats", "prune"))
+    c.add_argument("--cache-dir", type=Path, help="segment cache folder")
+    c.add_argument("--older-than", type=float, metavar="DAYS", help="prune: entries unused "
+                   "for DAYS days")
+    c.add_argument("--max-size", type=_size, metavar="SIZE", help="prune: least recently used "
+                   "entries until the cache fits SIZE (e.g. 500M, 2G)")
     v = sub.add_parser("voices", help="list a provider's voices")
     v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
     return p
@@ -35,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "cache":
+            return _cache(args)
         return _voices(args.args)
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
@@ -47,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     from .pipeline import BuildOptions, build_episode, load_episode
 
-    options = BuildOptions(outdir=args.outdir, draft=args.draft,
-                           allow_outside=args.allow_outside)
-    for path in args.episodes:  # validate all first: nothing is built if any input is bad
-        load_episode(path, options)
+    options = BuildOptions(outdir=args.outdir, draft=args.draft, allow_outside=args.allow_outside,
+                           jobs=args.jobs, use_cache=not args.no_cache, cache_dir=args.cache_dir,
+                           force=args.force, quiet=args.quiet)
+    episodes = [load_episode(path, options) for path in args.episodes]  # all valid, or nothing
+    if args.dry_run:
+        return _dry_run(episodes, options)
     for path in args.episodes:
         result = build_episode(path, options)
         if not args.quiet:
@@ -58,15 +79,72 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _dry_run(episodes: list, options) -> int:  # type: ignore[no-untyped-def]
+    from . import dryrun
+    from .pipeline import segment_cache
+    from .plan import compile_episode
+
+    for episode in episodes:
+        rows = dryrun.summarize(episode, compile_episode(episode), segment_cache(episode, options))
+        print(dryrun.render(episode, rows))
+    return EXIT_OK
+
+
 def _summary(result) -> None:  # type: ignore[no-untyped-def]
     for warning in result.episode.warnings:
         print(warning, file=sys.stderr)
     r = result.report
-    minutes, seconds = divmod(r["duration_s"], 60)
     audio = next(f for f in result.files if f.suffix == ".mp3")
+    if result.up_to_date:
+        print(f"{_rel(audio)} is up to date (nothing sent; --force re-encodes)")
+        return
+    minutes, seconds = divmod(r["duration_s"], 60)
+    req = r["requests"]
     print(f"built {_rel(audio)}: {int(minutes)}:{seconds:04.1f}, {r['loudness_lufs']:.1f} LUFS, "
           f"true peak {r['true_peak_dbtp']:.1f} dBTP, {len(r['segments'])} turns, "
-          f"{r['requests']['sent']} synthesized")
+          f"{req['sent']} synthesized, {req['cached']} cached")
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from .cache import SegmentCache, cache_dir
+
+    store = SegmentCache(cache_dir(Path.cwd(), args.cache_dir))
+    if args.action == "prune":
+        if args.older_than is None and args.max_size is None:
+            raise InputError("cache prune: say what to remove: --older-than DAYS and/or "
+                             "--max-size SIZE (--max-size 0 empties the cache)")
+        removed, freed = store.prune(older_than_days=args.older_than, max_bytes=args.max_size)
+        print(f"removed {removed} segments, freed {_bytes(freed)}")
+        return EXIT_OK
+    stats = store.stats()
+    print(f"{_rel(store.root)}: {stats.entries} segments, {_bytes(stats.bytes)}")
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    number, unit = text.upper().rstrip("B")[:-1], text.upper().rstrip("B")[-1:]
+    if unit.isdigit():
+        number, unit = text.upper().rstrip("B"), ""
+    try:
+        return int(float(number) * units[unit])
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a size like 500M or 2G, got {text!r}")
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
 
 
 def _rel(path: Path) -> str:

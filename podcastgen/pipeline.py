@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,9 @@ from .episode import Episode, Sound, validate
 from .errors import InputError
 from .plan import Plan, compile_episode
 from .providers import REGISTRY
-from .synth import SynthStats, synthesize
+from .cache import SegmentCache, cache_dir
+from .progress import Progress
+from .synth import SynthOptions, SynthStats, synthesize
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,11 @@ class BuildOptions:
     outdir: Path | None = None
     draft: bool = False
     allow_outside: bool = False
-    progress: Callable[[int, int], None] | None = None
+    jobs: int | None = None  # cap on requests in flight
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    force: bool = False  # re-encode even when the outputs match the build hash
+    quiet: bool = False
 
 
 @dataclass
@@ -37,6 +43,7 @@ class BuildResult:
     outdir: Path
     files: list[Path] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    up_to_date: bool = False
 
 
 def load_episode(path: Path, options: BuildOptions) -> Episode:
@@ -52,18 +59,49 @@ def load_episode(path: Path, options: BuildOptions) -> Episode:
     return episode
 
 
+def segment_cache(episode: Episode, options: BuildOptions) -> SegmentCache | None:
+    if not options.use_cache:
+        return None
+    return SegmentCache(cache_dir(source.project_root(episode.source), options.cache_dir))
+
+
+def output_dir(episode: Episode, options: BuildOptions) -> Path:
+    return options.outdir or episode.source.parent / "build"
+
+
+def up_to_date(episode: Episode, outdir: Path, digest: str) -> dict[str, Any] | None:
+    """The previous report when every output exists and was built from the same inputs."""
+    stem = outdir / episode.stem
+    report_file = Path(f"{stem}.report.json")
+    names = [f"{stem}.{fmt}" for fmt in episode.output.formats + episode.output.transcript]
+    if episode.output.chapters:
+        names.append(f"{stem}.chapters.json")
+    if not report_file.is_file() or not all(Path(n).is_file() for n in names):
+        return None
+    try:
+        report = json.loads(report_file.read_text("utf-8"))
+    except ValueError:
+        return None
+    return report if report.get("build_hash") == digest else None
+
+
 def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
     episode = load_episode(path, options)
+    outdir, digest = output_dir(episode, options), build_hash(episode)
+    previous = None if options.force else up_to_date(episode, outdir, digest)
+    if previous is not None:
+        files = sorted(p for p in outdir.iterdir() if p.name.startswith(f"{episode.stem}."))
+        return BuildResult(episode, outdir, files, previous, up_to_date=True)
     plan = compile_episode(episode)
     stats = SynthStats()
-    clips = synthesize(plan.jobs, stats, options.progress)
+    progress = Progress(f"{episode.stem}", quiet=options.quiet)
+    clips = synthesize(plan.jobs, stats, SynthOptions(
+        cache=segment_cache(episode, options), jobs=options.jobs, progress=progress))
     samples, placed = assemble(episode, plan, clips)
     prod, out = episode.production, episode.output
     mastered = master.master(samples, out.sample_rate, loudness=prod.loudness,
                              true_peak=prod.true_peak)
-    outdir = options.outdir or episode.source.parent / "build"
     result = BuildResult(episode, outdir)
-    digest = build_hash(episode)
     with staging(outdir) as stage:
         audio = stage / f"{episode.stem}.mp3"
         loud = encode.encode_checked(mastered, out.sample_rate, audio, loudness=prod.loudness,

@@ -1,36 +1,128 @@
-"""Run synthesis jobs through their providers, keeping every clip in job order."""
+"""Run synthesis jobs: cache first, then side by side within each provider's limits.
+
+Every finished segment is stored in the cache the moment it arrives, so a build killed at any
+point resumes by sending only what is missing. A provider failure names the turn that failed
+and cancels the jobs not yet started.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 
-from .errors import ProviderError
-from .providers import Audio, Job, get
+from .cache import SegmentCache, segment_key
+from .errors import PodcastgenError, ProviderError
+from .progress import Progress
+from .providers import Audio, Job, Provider, ProviderConfig, get
 
 
 @dataclass
 class SynthStats:
-    sent: int = 0
-    retried: int = 0
-    cached: int = 0
+    sent: int = 0  # segments synthesized (paid for)
+    retried: int = 0  # extra attempts beyond the first
+    cached: int = 0  # segments taken from the cache
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    cache: SegmentCache | None = None
+    jobs: int | None = None  # cap on requests in flight for the whole build
+    configs: dict[str, ProviderConfig] = field(default_factory=dict)
+    progress: Progress | None = None
+
+
+class Limiter:
+    """At most `concurrency` requests in flight, and starts spaced for `rpm` if set."""
+
+    def __init__(self, config: ProviderConfig):
+        self.slots = threading.BoundedSemaphore(max(1, config.concurrency))
+        self.interval = 60.0 / config.rpm if config.rpm else 0.0
+        self.lock = threading.Lock()
+        self.next_start = 0.0
+
+    def __enter__(self) -> None:
+        self.slots.acquire()
+        if self.interval:
+            with self.lock:
+                start = max(time.monotonic(), self.next_start)
+                self.next_start = start + self.interval
+            time.sleep(max(0.0, start - time.monotonic()))
+
+    def __exit__(self, *exc: object) -> None:
+        self.slots.release()
+
+
+def providers_for(jobs: tuple[Job, ...], configs: dict[str, ProviderConfig]) -> dict[str, Provider]:
+    return {name: get(name, configs.get(name)) for name in sorted({j.provider for j in jobs})}
+
+
+def job_keys(jobs: tuple[Job, ...], providers: dict[str, Provider]) -> list[str]:
+    return [segment_key(j, providers[j.provider].wire(j)) for j in jobs]
 
 
 def synthesize(jobs: tuple[Job, ...], stats: SynthStats,
-               progress: Callable[[int, int], None] | None = None) -> list[Audio]:
-    """Synthesize every job; a provider failure names the turn that failed."""
-    providers = {name: get(name) for name in {j.provider for j in jobs}}
-    clips: list[Audio] = []
-    for job in jobs:
-        try:
-            clips.append(providers[job.provider].synthesize(job))
-        except ProviderError:
-            raise
-        except Exception as exc:  # a provider's own failure, translated at this boundary
-            raise ProviderError(f"{job.provider} could not synthesize this turn: {exc}",
-                                where=job.where) from None
-        stats.sent += 1  # segments paid for; extra attempts are counted as retried
-        stats.retried += clips[-1].attempts - 1
-        if progress:
-            progress(len(clips), len(jobs))
-    return clips
+               options: SynthOptions = SynthOptions()) -> list[Audio]:
+    """Audio for every job in job order; cached segments are marked `cached`."""
+    providers = providers_for(jobs, options.configs)
+    keys = job_keys(jobs, providers)
+    results: list[Audio | None] = [None] * len(jobs)
+    if options.cache:
+        for i, key in enumerate(keys):
+            hit = options.cache.get(key)
+            if hit is not None:
+                results[i] = replace(hit, cached=True)
+                stats.cached += 1
+    missing = [i for i, r in enumerate(results) if r is None]
+    if options.progress:
+        options.progress.start(len(jobs), len(jobs) - len(missing))
+    if missing:
+        _run(jobs, keys, missing, providers, results, stats, options)
+    if options.progress:
+        options.progress.finish()
+    return [r for r in results if r is not None]
+
+
+def _run(jobs: tuple[Job, ...], keys: list[str], missing: list[int],
+         providers: dict[str, Provider], results: list[Audio | None], stats: SynthStats,
+         options: SynthOptions) -> None:
+    limiters = {name: Limiter(p.config) for name, p in providers.items()}
+    workers = sum(p.config.concurrency for p in providers.values())
+    workers = max(1, min(workers, options.jobs or workers, len(missing)))
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        job = jobs[i]
+        with limiters[job.provider]:
+            audio = _call(providers[job.provider], job)
+        if options.cache:
+            options.cache.put(keys[i], audio)
+        with lock:
+            results[i] = audio
+            stats.sent += 1
+            stats.retried += audio.attempts - 1
+        if options.progress:
+            options.progress.advance(audio.attempts - 1)
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth")
+    try:
+        futures: list[Future[None]] = [pool.submit(one, i) for i in missing]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f.done() and f.exception() is not None]
+        if failed:
+            raise failed[0].exception()  # type: ignore[misc]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _call(provider: Provider, job: Job) -> Audio:
+    try:
+        return provider.synthesize(job)
+    except PodcastgenError as exc:
+        if isinstance(exc, ProviderError) and not exc.where:
+            raise ProviderError(str(exc), where=job.where) from None
+        raise
+    except Exception as exc:  # a provider's own failure, translated at this boundary
+        raise ProviderError(f"{job.provider} could not synthesize this turn: {exc}",
+                            where=job.where) from None

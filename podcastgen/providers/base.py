@@ -41,6 +41,7 @@ class Audio:
     sample_rate: int
     warnings: tuple[str, ...] = field(default=())
     attempts: int = 1  # requests it took, retries included
+    cached: bool = False  # came from the segment cache: nothing was sent
 
     @property
     def duration_s(self) -> float:
@@ -80,6 +81,11 @@ class Provider:
     def voices(self) -> dict[str, str]:
         """Voice id -> one-line description."""
         raise NotImplementedError
+
+    def wire(self, job: Job) -> str:
+        """What else shapes this job's audio besides the job itself (request format, sample
+        rate, engine version): part of the segment cache key."""
+        return ""
 
     def synthesize(self, job: Job) -> Audio:
         raise NotImplementedError

@@ -73,6 +73,9 @@ class LocalProvider(Provider):
     def voices(self) -> dict[str, str]:
         return {name: v.description for name, v in VOICES.items()}
 
+    def wire(self, job: Job) -> str:
+        return f"piper en_US-joe-medium {VOICES[job.voice]!r} pause={SENTENCE_PAUSE_S}"
+
     def synthesize(self, job: Job) -> Audio:
         from piper import SynthesisConfig
 

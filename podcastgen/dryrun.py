@@ -1,0 +1,71 @@
+"""`--dry-run`: what a build would send, per provider, without sending or writing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .cache import SegmentCache
+from .episode import Episode, Pause
+from .plan import Plan, estimate_seconds
+from .providers import Job, ProviderConfig
+from .synth import job_keys, providers_for
+
+
+@dataclass
+class Row:
+    provider: str
+    requests: int = 0  # segments in the plan
+    characters: int = 0
+    hits: int = 0
+    misses: int = 0  # requests a build would send
+    seconds: float = 0.0  # expected audio
+    cost: float | None = None  # for the misses, when the provider declares prices
+
+
+def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
+              configs: dict[str, ProviderConfig] | None = None) -> list[Row]:
+    providers = providers_for(plan.jobs, configs or {})
+    keys = job_keys(plan.jobs, providers)
+    rows: dict[str, Row] = {}
+    for job, key in zip(plan.jobs, keys):
+        row = rows.setdefault(job.provider, Row(job.provider))
+        hit = cache is not None and cache.has(key)
+        row.requests += 1
+        row.characters += len(job.text)
+        row.hits += hit
+        row.misses += not hit
+        row.seconds += estimate_seconds(job.text) / job.speed
+        if not hit:
+            _add_cost(row, providers[job.provider].config, job)
+    return list(rows.values())
+
+
+def _add_cost(row: Row, config: ProviderConfig, job: Job) -> None:
+    if config.price_per_char is None and config.price_per_request is None:
+        return
+    cost = (config.price_per_char or 0.0) * len(job.text) + (config.price_per_request or 0.0)
+    row.cost = (row.cost or 0.0) + cost
+
+
+def episode_seconds(episode: Episode, rows: list[Row]) -> float:
+    """Expected length: speech plus gaps and pauses (intro, outro and sounds not counted)."""
+    turns = sum(r.requests for r in rows)
+    pauses = sum(i.seconds for i in episode.script if isinstance(i, Pause))
+    return sum(r.seconds for r in rows) + max(0, turns - 1) * episode.production.gap + pauses
+
+
+def render(episode: Episode, rows: list[Row]) -> str:
+    head = f"{'provider':<12} {'requests':>8} {'chars':>8} {'cached':>7} {'to send':>8} " \
+           f"{'audio':>8} {'cost':>9}"
+    lines = [f"plan for {episode.stem}: nothing is sent", head]
+    for r in rows:
+        cost = f"{r.cost:.4f}" if r.cost is not None else "-"
+        lines.append(f"{r.provider:<12} {r.requests:>8} {r.characters:>8} {r.hits:>7} "
+                     f"{r.misses:>8} {_mmss(r.seconds):>8} {cost:>9}")
+    lines.append(f"estimated episode length {_mmss(episode_seconds(episode, rows))}")
+    return "\n".join(lines)
+
+
+def _mmss(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
