@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -95,8 +96,10 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
     plan = compile_episode(episode)
     stats = SynthStats()
     progress = Progress(f"{episode.stem}", quiet=options.quiet)
+    started = time.perf_counter()
     clips = synthesize(plan.jobs, stats, SynthOptions(
         cache=segment_cache(episode, options), jobs=options.jobs, progress=progress))
+    synthesized = time.perf_counter()
     samples, placed = assemble(episode, plan, clips)
     prod, out = episode.production, episode.output
     mastered = master.master(samples, out.sample_rate, loudness=prod.loudness,
@@ -111,6 +114,8 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
                             transcript=publish.transcript_text(placed.cues), loudness=loud,
                             build_hash=digest)
         report = make_report(episode, plan, placed, loud, stats, digest)
+        report["timings"] = {"synthesize_s": round(synthesized - started, 3),
+                             "post_s": round(time.perf_counter() - synthesized, 3)}
         sidecars = {"vtt": publish.vtt, "srt": publish.srt}
         for fmt in out.transcript:
             (stage / f"{episode.stem}.{fmt}").write_text(sidecars[fmt](placed.cues), "utf-8")
