@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import authoring
 from .errors import InputError, PodcastgenError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
@@ -25,8 +26,11 @@ def parser() -> argparse.ArgumentParser:
                    "offline local voices")
     b.add_argument("--allow-outside", action="store_true", help="allow paths outside the project")
     b.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    authoring.add_template_args(b)
+    authoring.add_show_args(b)
     v = sub.add_parser("voices", help="list a provider's voices")
     v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
+    authoring.add_parsers(sub)
     return p
 
 
@@ -35,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
-        return _voices(args.args)
+        if args.command == "voices":
+            return _voices(args.args)
+        return args.run(args)
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
@@ -48,7 +54,10 @@ def _build(args: argparse.Namespace) -> int:
     from .pipeline import BuildOptions, build_episode, load_episode
 
     options = BuildOptions(outdir=args.outdir, draft=args.draft,
-                           allow_outside=args.allow_outside)
+                           allow_outside=args.allow_outside, data=args.data,
+                           variables=tuple(args.var))
+    if authoring.is_show_build(args):  # folders, --changed-since, --shard: each on its own
+        return authoring.build_show(args, options, None if args.quiet else _summary)
     for path in args.episodes:  # validate all first: nothing is built if any input is bad
         load_episode(path, options)
     for path in args.episodes:

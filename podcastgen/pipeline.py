@@ -21,6 +21,7 @@ from .errors import InputError
 from .plan import Plan, compile_episode
 from .providers import REGISTRY
 from .synth import SynthStats, synthesize
+from .template_data import TemplateInput
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class BuildOptions:
     draft: bool = False
     allow_outside: bool = False
     progress: Callable[[int, int], None] | None = None
+    data: Path | None = None  # templates: the data file (default: <stem>.data.yaml beside it)
+    variables: tuple[tuple[str, str], ...] = ()  # templates: --var KEY=VALUE, over the data
 
 
 @dataclass
@@ -42,7 +45,8 @@ class BuildResult:
 def load_episode(path: Path, options: BuildOptions) -> Episode:
     """Read and validate an episode (and its `extends` chain); nothing is sent or written."""
     root = source.project_root(path)
-    doc = source.load(path, root, options.allow_outside)
+    doc = source.load(path, root, options.allow_outside,
+                      template=TemplateInput(options.data, options.variables))
     episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside)
     missing = sorted({s.provider for s in episode.speakers.values()} - set(REGISTRY))
     if missing:
