@@ -77,7 +77,7 @@ def changed_files(ref: str, where: Path) -> set[Path]:
 
 def _git(args: list[str], cwd: Path, ref: str) -> str:
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False,
                               timeout=GIT_TIMEOUT_S)
     except FileNotFoundError:
         raise InputError("--changed-since needs git, and git was not found") from None

@@ -24,7 +24,7 @@ from .filters import FILTERS, FilterError
 from .source import check_path, show_path
 from .template_data import TemplateInput, load_inputs
 
-__all__ = ["Rendered", "TemplateInput", "environment", "render", "is_template"]
+__all__ = ["Rendered", "TemplateInput", "environment", "is_template", "render"]
 
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 _MARK = re.compile("\ue000(\\d+):(\\d+)\ue001")

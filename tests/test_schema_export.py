@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from podcastgen import schema as checker_module, source
+from podcastgen import schema as checker_module
+from podcastgen import source
 from podcastgen.cli import main
 from podcastgen.episode import validate
 from podcastgen.schema_export import episode_schema
