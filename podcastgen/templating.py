@@ -76,14 +76,32 @@ def environment() -> Any:
             return text, str(path), lambda: False
 
     class Environment(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
         def join_path(self, template: str, parent: str) -> str:
             return str((Path(parent).parent / template).resolve())  # relative to the includer
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            _check_size(operator, left, right)  # the sandbox bounds range(), not 'a' * 10**9
+            return super().call_binop(context, operator, left, right)
 
     env = Environment(loader=ProjectLoader(), undefined=StrictUndefined, autoescape=False,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       cache_size=0)
     env.filters.update(FILTERS)
     return env
+
+
+def _check_size(operator: str, left: Any, right: Any) -> None:
+    from jinja2.sandbox import MAX_RANGE, SecurityError
+
+    if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+        raise SecurityError(f"the exponent {right} is too large (at most 1000)")
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
+                    and len(seq) * times > MAX_RANGE:
+                raise SecurityError(f"a repeated sequence longer than {MAX_RANGE} items")
 
 
 @functools.cache

@@ -158,6 +158,18 @@ def test_the_sandbox_refuses_attribute_tricks(project: Path, capsys: pytest.Capt
                                  f"attribute '{attribute}' of '{owner}' object is unsafe"])
 
 
+@pytest.mark.parametrize("expression,refusal", [
+    ("'ab' * 10**9", "a repeated sequence longer than 100000 items"),
+    ("[1] * 200000", "a repeated sequence longer than 100000 items"),
+    ("2 ** 100000000", "the exponent 100000000 is too large (at most 1000)"),
+])
+def test_the_sandbox_refuses_huge_values(project: Path, capsys: pytest.CaptureFixture[str],
+                                         expression: str, refusal: str) -> None:
+    write(project, "ep.yaml.j2", f"title: T\n\nx: {{{{ {expression} }}}}\n")
+    code, lines = errors_of(capsys, "build", "ep.yaml.j2")
+    assert (code, lines) == (2, [f"ep.yaml.j2:3: template: refused by the sandbox: {refusal}"])
+
+
 def test_includes_are_relative_and_their_errors_name_the_included_file(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, "parts/close.yaml.j2", "  - alex: Bye.\n  - bob: Who?\n")
@@ -167,6 +179,17 @@ def test_includes_are_relative_and_their_errors_name_the_included_file(
     assert (code, lines) == (2, ["parts/close.yaml.j2:2: script.2.bob: unknown speaker or "
                                  "directive 'bob'; speakers: alex; directives: chapter, pause, "
                                  "sound"])
+
+
+def test_an_undefined_value_in_an_include_names_the_included_file(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "parts/intro.yaml.j2", "  - alex: Hi.\n  - alex: I am {{ host }}.\n")
+    write(project, "ep.yaml.j2", "title: T\nspeakers: {alex: {}}\nscript:\n"
+                                 "{% include 'parts/intro.yaml.j2' %}\n")
+    code, lines = errors_of(capsys, "build", "ep.yaml.j2")
+    assert (code, lines) == (2, [
+        "parts/intro.yaml.j2:2: template: 'host' is undefined; no data file was found: pass "
+        "--data FILE, create ep.data.yaml beside the template, or pass --var host=VALUE"])
 
 
 def test_includes_may_not_leave_the_project(project: Path,
