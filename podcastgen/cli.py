@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import authoring
 from .errors import InputError, PodcastgenError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
@@ -35,6 +36,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="re-encode even when the outputs are "
                    "up to date")
     b.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    authoring.add_template_args(b)
+    authoring.add_show_args(b)
     c = sub.add_parser("cache", help="inspect or prune the segment cache")
     c.add_argument("action", choices=("stats", "prune"))
     c.add_argument("--cache-dir", type=Path, help="segment cache folder")
@@ -44,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
                    "entries until the cache fits SIZE (e.g. 500M, 2G)")
     v = sub.add_parser("voices", help="list a provider's voices")
     v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
+    authoring.add_parsers(sub)
     return p
 
 
@@ -54,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "cache":
             return _cache(args)
-        return _voices(args.args)
+        if args.command == "voices":
+            return _voices(args.args)
+        return args.run(args)
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
@@ -68,7 +74,12 @@ def _build(args: argparse.Namespace) -> int:
 
     options = BuildOptions(outdir=args.outdir, draft=args.draft, allow_outside=args.allow_outside,
                            jobs=args.jobs, use_cache=not args.no_cache, cache_dir=args.cache_dir,
-                           force=args.force, quiet=args.quiet)
+                           force=args.force, quiet=args.quiet, data=args.data,
+                           variables=tuple(args.var))
+    if authoring.is_show_build(args):  # folders, --changed-since, --shard: each on its own
+        if args.dry_run:
+            raise InputError("--dry-run takes episode files, not a folder or --changed-since")
+        return authoring.build_show(args, options, None if args.quiet else _summary)
     episodes = [load_episode(path, options) for path in args.episodes]  # all valid, or nothing
     if args.dry_run:
         return _dry_run(episodes, options)

@@ -28,6 +28,10 @@ TOP_KEYS = ("title", "show", "number", "season", "date", "language", "authors", 
             "output", "script", "providers")
 SPEAKER_KEYS = ("name", "voice", "provider", "model", "speed", "reference", "options")
 TURN_KEYS = ("text", "emotion", "instruction", "speed")
+SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options")
+REFERENCE_KEYS = ("audio", "text")
+PRODUCTION_KEYS = ("gap", "loudness", "true_peak", "intro", "outro", "bed")
+OUTPUT_KEYS = ("formats", "bitrate", "sample_rate", "channels", "transcript", "chapters")
 BITRATE = re.compile(r"(\d{2,3})k\Z")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
@@ -190,7 +194,7 @@ def _options(ck: Checker, key: KeyPath, value: Any) -> tuple[tuple[str, Any], ..
 
 def _synthesis(ck: Checker, value: Any) -> Synthesis:
     key: KeyPath = ("synthesis",)
-    data = ck.mapping(key, value, ("provider", "model", "mode", "speed", "options")) or {}
+    data = ck.mapping(key, value, SYNTHESIS_KEYS) or {}
     provider = ck.choice(key + ("provider",), data.get("provider", "local"), KNOWN) or "local"
     model = data.get("model")
     if model is not None:
@@ -245,7 +249,7 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
 
 
 def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
-    data = ck.mapping(key, value, ("audio", "text"), required=("audio", "text"))
+    data = ck.mapping(key, value, REFERENCE_KEYS, required=REFERENCE_KEYS)
     if not data or "audio" not in data or "text" not in data:
         return None
     audio = ck.path(key + ("audio",), data["audio"])
@@ -279,8 +283,7 @@ def draft_voices(speakers: dict[str, Speaker]) -> dict[str, Speaker]:
 
 def _production(ck: Checker, value: Any) -> Production:
     key: KeyPath = ("production",)
-    allowed = ("gap", "loudness", "true_peak", "intro", "outro", "bed")
-    data = ck.mapping(key, value, allowed) or {}
+    data = ck.mapping(key, value, PRODUCTION_KEYS) or {}
     if "bed" in data:
         ck.fail(key + ("bed",), "music beds are not supported by this version yet; remove it")
     return Production(
@@ -299,8 +302,7 @@ def _num(ck: Checker, key: KeyPath, value: Any, lo: float, hi: float) -> float:
 
 def _output(ck: Checker, value: Any) -> Output:
     key: KeyPath = ("output",)
-    allowed = ("formats", "bitrate", "sample_rate", "channels", "transcript", "chapters")
-    data = ck.mapping(key, value, allowed) or {}
+    data = ck.mapping(key, value, OUTPUT_KEYS) or {}
     formats = _choices(ck, key + ("formats",), data.get("formats", ["mp3"]),
                        FORMATS_SUPPORTED + FORMATS_PLANNED)
     for i, fmt in enumerate(formats):

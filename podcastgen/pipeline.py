@@ -24,6 +24,7 @@ from .providers import REGISTRY
 from .cache import SegmentCache, cache_dir
 from .progress import Progress
 from .synth import SynthOptions, SynthStats, synthesize
+from .template_data import TemplateInput
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class BuildOptions:
     cache_dir: Path | None = None
     force: bool = False  # re-encode even when the outputs match the build hash
     quiet: bool = False
+    data: Path | None = None  # templates: the data file (default: <stem>.data.yaml beside it)
+    variables: tuple[tuple[str, str], ...] = ()  # templates: --var KEY=VALUE, over the data
 
 
 @dataclass
@@ -50,7 +53,8 @@ class BuildResult:
 def load_episode(path: Path, options: BuildOptions) -> Episode:
     """Read and validate an episode (and its `extends` chain); nothing is sent or written."""
     root = source.project_root(path)
-    doc = source.load(path, root, options.allow_outside)
+    doc = source.load(path, root, options.allow_outside,
+                      template=TemplateInput(options.data, options.variables))
     episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside)
     missing = sorted({s.provider for s in episode.speakers.values()} - set(REGISTRY))
     if missing:

@@ -4,18 +4,24 @@ Validation errors must name `path:line`, so instead of `yaml.safe_load` the node
 `yaml.compose` is turned into plain Python values while recording, for every key path, where
 it was written. `extends` files are deep-merged under the episode (the episode wins), and the
 location map is merged the same way so errors point into the file that set the value.
+A Jinja2 template (`*.yaml.j2`) is rendered first (see templating.py) and its lines are mapped
+back to the template's own lines, so errors name the template file and line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from .template_data import TemplateInput
 
 KeyPath = tuple[str | int, ...]
 PROJECT_MARKERS = ("pyproject.toml", "podcastgen.yaml", ".git")
@@ -34,6 +40,7 @@ class Document:
 
     data: Any
     where: dict[KeyPath, Where] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)  # every file read: chain, templates, data
 
     def locate(self, key: KeyPath) -> Where:
         """The nearest recorded place for `key` (falls back to its parents)."""
@@ -45,29 +52,44 @@ class Document:
 _constructor = yaml.constructor.SafeConstructor()
 
 
-def _build(node: yaml.Node, key: KeyPath, origin: tuple[str, Path], out: Document,
+@dataclass(frozen=True)
+class _Origin:
+    """Where the lines of a parsed text came from: one file, or a template's lines."""
+
+    shown: str
+    file: Path
+    lines: Sequence[tuple[Path, int]] | None = None  # rendered line -> (template file, line)
+
+    def at(self, line0: int) -> Where:
+        if self.lines is None or not self.lines:
+            return Where(self.shown, self.file, line0 + 1)
+        path, line = self.lines[min(line0, len(self.lines) - 1)]
+        return Where(show_path(path), self.file, line)
+
+
+def _build(node: yaml.Node, key: KeyPath, origin: _Origin, out: Document,
            problems: list[Problem]) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for knode, vnode in node.value:
             name = _constructor.construct_object(knode, deep=True)
-            line = knode.start_mark.line + 1
+            at = origin.at(knode.start_mark.line)
             if not isinstance(name, (str, int)) or isinstance(name, bool):
-                problems.append(Problem(origin[0], line, _dotted(key) or "(top)",
+                problems.append(Problem(at.path, at.line, _dotted(key) or "(top)",
                                         f"keys must be plain names, got {name!r}"))
                 continue
             name = str(name)
             if name in result:
-                problems.append(Problem(origin[0], line, _dotted(key + (name,)),
+                problems.append(Problem(at.path, at.line, _dotted(key + (name,)),
                                         "duplicate key; each key may appear once"))
                 continue
-            out.where[key + (name,)] = Where(origin[0], origin[1], line)
+            out.where[key + (name,)] = at
             result[name] = _build(vnode, key + (name,), origin, out, problems)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
-            out.where[key + (i,)] = Where(origin[0], origin[1], item.start_mark.line + 1)
+            out.where[key + (i,)] = origin.at(item.start_mark.line)
             items.append(_build(item, key + (i,), origin, out, problems))
         return items
     value = _constructor.construct_object(node, deep=True)
@@ -93,19 +115,26 @@ def read_yaml(file: Path, shown: str) -> Document:
         raise ValidationError([Problem(shown, 1, "file", "file not found")]) from None
     except UnicodeDecodeError as exc:
         raise ValidationError([Problem(shown, 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
+    return parse_yaml(text, _Origin(shown, file))
+
+
+def parse_yaml(text: str, origin: _Origin) -> Document:
+    """Parse YAML text into a Document, each key located through `origin`."""
+    shown, file = origin.shown, origin.file
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
+        at = origin.at(mark.line if mark else 0)
         msg = (exc.problem or "invalid YAML").strip()
-        raise ValidationError([Problem(shown, line, "yaml", f"YAML syntax error: {msg}")]) from None
-    doc = Document(data=None)
+        raise ValidationError([Problem(at.path, at.line, "yaml",
+                                       f"YAML syntax error: {msg}")]) from None
+    doc = Document(data=None, files=[file])
     doc.where[()] = Where(shown, file, 1)
     if node is None:
         raise ValidationError([Problem(shown, 1, "file", "the file is empty")])
     problems: list[Problem] = []
-    doc.data = _build(node, (), (shown, file), doc, problems)
+    doc.data = _build(node, (), origin, doc, problems)
     if problems:
         raise ValidationError(problems)
     if not isinstance(doc.data, dict):
@@ -151,12 +180,29 @@ def show_path(file: Path) -> str:
         return str(file)
 
 
-def load(episode: Path, root: Path, allow_outside: bool = False) -> Document:
+def read_episode_file(file: Path, shown: str, root: Path, allow_outside: bool = False,
+                      template: TemplateInput | None = None) -> Document:
+    """One file of an episode: plain YAML, or a `*.yaml.j2` template rendered with its data."""
+    from .templating import is_template
+
+    if not is_template(file):
+        return read_yaml(file, shown)
+    from .template_data import TemplateInput
+    from .templating import render
+
+    rendered = render(file, template or TemplateInput(), root, allow_outside)
+    doc = parse_yaml(rendered.text, _Origin(shown, file.resolve(), rendered.lines))
+    doc.files = [file.resolve(), *rendered.files]
+    return doc
+
+
+def load(episode: Path, root: Path, allow_outside: bool = False,
+         template: TemplateInput | None = None) -> Document:
     """Read an episode and its `extends` chain into one merged Document."""
     chain: list[Document] = []
     file, shown, seen = episode.resolve(), show_path(episode), set()
     while True:
-        doc = read_yaml(file, shown)
+        doc = read_episode_file(file, shown, root, allow_outside, template)
         chain.append(doc)
         seen.add(file)
         parent = doc.data.get("extends")
@@ -175,9 +221,11 @@ def load(episode: Path, root: Path, allow_outside: bool = False) -> Document:
         if problem:
             raise ValidationError([Problem(where.path, where.line, "extends", problem)])
         file, shown = nxt, show_path(nxt)
+    files = [f for doc in chain for f in doc.files]
     merged = chain.pop()
     while chain:
         _merge(merged, chain.pop())
+    merged.files = list(dict.fromkeys(files))
     merged.data.pop("extends", None)
     merged.where[()] = Where(show_path(episode), episode.resolve(), 1)
     return merged

@@ -123,7 +123,7 @@ def test_mutagen_reads_back_every_tag(built: Path, report: dict) -> None:
 
 def _cue_starts(text: str, sep: str) -> list[float]:
     pattern = rf"(\d\d):(\d\d):(\d\d){sep}(\d\d\d) --> "
-    return [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+    return [round(int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000, 3)
             for h, m, s, ms in re.findall(pattern, text)]
 
 

@@ -1,0 +1,142 @@
+"""`podcastgen check`: validate episodes and warn about what would go wrong, without sending.
+
+Beyond validation (unknown speakers, bad values, text a local voice cannot speak), the rules
+here look at the episode the way each provider will see it: turns over a provider's input
+limit, characters MOSS-TTSD would strip or change, and dialogue-mode speakers without a
+reference clip. Each finding is one `path:line: key: warning: message` line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import source
+from .episode import Episode, Turn
+from .errors import InputError, Problem
+from .providers import REGISTRY
+from .template_data import TemplateInput
+
+if TYPE_CHECKING:
+    from .pipeline import BuildOptions
+
+SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s*")
+# What MOSS-TTSD's own text normalisation does (the model's normalize_text, server side).
+MOSS_STRIPPED = "【】《》（）『』「」\"-_“”～~"
+MOSS_TO_COMMA = "；;：:、"
+MOSS_V05_TO_COMMA = "!?"
+
+
+@dataclass
+class Findings:
+    """What `check` found in one episode: errors make it invalid, warnings do not."""
+
+    path: Path
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Limit:
+    size: int
+    unit: str = "characters"  # or "bytes" (UTF-8), as the provider counts
+
+    def measure(self, text: str) -> int:
+        return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
+
+
+def input_limit(provider: str) -> Limit | None:
+    """The most text one request to `provider` may carry: the class's `max_input` attribute
+    (and `max_input_unit`, "characters" or "bytes"), or None when it has no limit."""
+    cls = REGISTRY.get(provider)
+    size = getattr(cls, "max_input", None)
+    if not size:
+        return None
+    return Limit(int(size), getattr(cls, "max_input_unit", "characters"))
+
+
+def moss_changes(text: str, model: str | None) -> str:
+    """The characters of `text` that MOSS-TTSD would drop or turn into commas, in order."""
+    changed = MOSS_STRIPPED + MOSS_TO_COMMA
+    if model is None or "v0.5" in model:  # v0.5 (what SiliconFlow serves) also flattens !?
+        changed += MOSS_V05_TO_COMMA
+    return "".join(dict.fromkeys(ch for ch in text if ch in changed))
+
+
+def check_episode(path: Path, options: BuildOptions) -> Findings:
+    """Validate one episode and run the lint rules on it; input errors become findings."""
+    from .pipeline import load_episode
+
+    found = Findings(path)
+    try:
+        episode = load_episode(path, options)
+    except InputError as exc:
+        found.errors = str(exc).splitlines()
+        return found
+    doc = source.load(path, source.project_root(path), options.allow_outside,
+                      template=TemplateInput(options.data, options.variables))
+    problems = [*_turn_rules(episode, doc), *_dialogue_rules(episode, doc)]
+    found.warnings = sorted([*episode.warnings, *map(str, problems)], key=_position)
+    return found
+
+
+def _position(line: str) -> tuple[str, int]:
+    """Order findings by file, then line number (not as text: 10 comes after 9)."""
+    match = re.match(r"(.*?):(\d+): ", line)
+    return (match.group(1), int(match.group(2))) if match else (line, 0)
+
+
+def _turn_rules(episode: Episode, doc: source.Document) -> list[Problem]:
+    found = []
+    for index, item in enumerate(episode.script):  # a valid episode keeps every script item
+        if not isinstance(item, Turn):
+            continue
+        key = ("script", index, item.speaker)
+        speaker = episode.speakers[item.speaker]
+        limit = input_limit(speaker.provider)
+        if limit and limit.measure(item.text) > limit.size:
+            found.append(_warn(doc, key, _over_limit(item.text, speaker.provider, limit)))
+        model = speaker.model or getattr(REGISTRY.get(speaker.provider), "default_model", None)
+        if _uses_moss(episode, speaker.provider, model):
+            changed = moss_changes(item.text, model)
+            if changed:
+                found.append(_warn(doc, key, f"MOSS-TTSD drops or turns into commas "
+                                   f"{' '.join(changed)} in this turn; rephrase, or spell out "
+                                   "times and numbers"))
+    return found
+
+
+def _over_limit(text: str, provider: str, limit: Limit) -> str:
+    size = limit.measure(text)
+    message = (f"turn is {size:,} {limit.unit}, over the {provider} limit of {limit.size:,} "
+               "per request; it is sent in parts split at sentence ends")
+    longest = max(SENTENCE_END.split(text), key=limit.measure)
+    if limit.measure(longest) > limit.size:
+        message += (f", but one sentence alone is {limit.measure(longest):,} {limit.unit} and "
+                    "will be cut mid-sentence; shorten it")
+    return message
+
+
+def _uses_moss(episode: Episode, provider: str, model: str | None) -> bool:
+    if provider == "local":
+        return False
+    return episode.synthesis.mode == "dialogue" or "moss-ttsd" in (model or "").lower()
+
+
+def _dialogue_rules(episode: Episode, doc: source.Document) -> list[Problem]:
+    """Dialogue models clone each voice from its reference clip; without one they improvise."""
+    if episode.synthesis.mode != "dialogue":
+        return []
+    used = dict.fromkeys(i.speaker for i in episode.script if isinstance(i, Turn))
+    return [_warn(doc, ("speakers", sid), f"dialogue mode voices each speaker from its "
+                  f"reference clip, and {sid} has none; add reference: {{audio, text}}")
+            for sid in used
+            if episode.speakers[sid].provider != "local" and episode.speakers[sid].reference is None]
+
+
+def _warn(doc: source.Document, key: source.KeyPath, message: str) -> Problem:
+    where = doc.locate(key)
+    return Problem(where.path, where.line, source.dotted(key), f"warning: {message}")
+

@@ -1,0 +1,124 @@
+"""A JSON Schema (draft 2020-12) of the episode format, for editors (yaml-language-server).
+
+Built from the validator's own key lists in episode.py, so a key added there without a schema
+entry fails loudly here (and in the tests). The schema checks structure only; what it cannot
+express (unknown speakers in the script, files that must exist, providers' capabilities,
+duplicate keys) is left to `podcastgen check`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import episode as ep
+from .providers import KNOWN
+from .providers.local import VOICES as LOCAL_VOICES
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+TEXT = {"type": "string", "pattern": r"\S"}
+ANY_MAP = {"type": "object"}
+PATH = {"type": "string", "pattern": r"\S", "description": "a file, relative to this YAML file"}
+SPEED = {"type": "number", "minimum": 0.25, "maximum": 4}
+
+
+def _number(lo: float, hi: float, integer: bool = False) -> dict[str, Any]:
+    return {"type": "integer" if integer else "number", "minimum": lo, "maximum": hi}
+
+
+def _list_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+TOP = {
+    "title": TEXT, "show": TEXT, "number": _number(0, 100000, True),
+    "season": _number(0, 10000, True),
+    "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    "language": TEXT, "authors": _list_of(TEXT), "description": TEXT, "cover": PATH,
+    "explicit": {"type": "boolean"}, "category": TEXT, "website": TEXT,
+    "speakers": {"$ref": "#/$defs/speakers"}, "synthesis": {"$ref": "#/$defs/synthesis"},
+    "production": {"$ref": "#/$defs/production"}, "output": {"$ref": "#/$defs/output"},
+    "script": {"$ref": "#/$defs/script"},
+    "providers": {"type": "object", "propertyNames": {"enum": list(KNOWN)},
+                  "additionalProperties": ANY_MAP},
+}
+SPEAKER = {"name": TEXT, "voice": TEXT, "provider": {"enum": list(KNOWN)}, "model": TEXT,
+           "speed": SPEED, "reference": {"$ref": "#/$defs/reference"}, "options": ANY_MAP}
+TURN = {"text": TEXT, "emotion": TEXT, "instruction": TEXT, "speed": SPEED}
+SYNTHESIS = {"provider": {"enum": list(KNOWN)}, "model": {"anyOf": [TEXT, {"type": "null"}]},
+             "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP}
+REFERENCE = {"audio": PATH, "text": TEXT}
+PRODUCTION = {"gap": _number(0, 10), "loudness": _number(-40, -5), "true_peak": _number(-9, 0),
+              "intro": PATH, "outro": PATH,
+              "bed": {"not": {}, "description": "music beds are not supported by this version"}}
+OUTPUT = {
+    "formats": _list_of({"enum": list(ep.FORMATS_SUPPORTED)}),
+    "bitrate": {"type": "string", "pattern": r"^([3-9][0-9]|[12][0-9][0-9]|3[01][0-9]|320)k$"},
+    "sample_rate": {"enum": [22050, 24000, 32000, 44100, 48000]},
+    "channels": {"enum": [1]},
+    "transcript": _list_of({"enum": ["vtt", "srt"]}),
+    "chapters": {"type": "boolean"},
+}
+DIRECTIVES = {"chapter": TEXT, "pause": _number(0.01, 60), "sound": PATH}
+
+
+def _mapping(keys: tuple[str, ...], known: dict[str, Any], *,
+             required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object whose properties are exactly the validator's `keys` (KeyError if out of sync)."""
+    extra = set(known) - set(keys)
+    if extra:
+        raise KeyError(f"schema has keys the validator does not accept: {sorted(extra)}")
+    schema: dict[str, Any] = {"type": "object", "properties": {k: known[k] for k in keys},
+                              "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _speaker() -> dict[str, Any]:
+    cloud = {"properties": {"provider": {"not": {"const": "local"}}}, "required": ["provider"]}
+    local = {"properties": {"provider": {"const": "local"}}, "required": ["provider"]}
+    return {**_mapping(ep.SPEAKER_KEYS, SPEAKER), "allOf": [
+        {"if": cloud, "then": {"anyOf": [{"required": ["voice"]}, {"required": ["reference"]}]}},
+        {"if": local, "then": {"properties": {"voice": {"enum": list(LOCAL_VOICES)}}}},
+    ]}
+
+
+def _id_pattern() -> str:
+    """The validator's speaker-id pattern, anchored the JSON Schema way."""
+    return "^" + ep.SPEAKER_ID.pattern.removesuffix(r"\Z") + "$"
+
+
+def _script() -> dict[str, Any]:
+    item = {"type": "object", "minProperties": 1, "maxProperties": 1,
+            "propertyNames": {"pattern": _id_pattern()},
+            "properties": {d: DIRECTIVES[d] for d in ep.DIRECTIVES},
+            "additionalProperties": {"$ref": "#/$defs/turn"}}
+    a_turn = {"not": {"anyOf": [{"required": [d]} for d in ep.DIRECTIVES]}}
+    return {"type": "array", "minItems": 1, "items": item, "contains": a_turn}
+
+
+def episode_schema(*, show: bool = False) -> dict[str, Any]:
+    """The schema of an episode file; `show=True`: of a show file that episodes extend."""
+    top = _mapping(ep.TOP_KEYS, TOP)
+    top["properties"] = {"extends": PATH, **top["properties"]}
+    speaker_id = {"pattern": _id_pattern(), "not": {"enum": list(ep.DIRECTIVES)}}
+    schema: dict[str, Any] = {
+        "$schema": DRAFT,
+        "title": "podcastgen show defaults" if show else "podcastgen episode",
+        **top,
+        "$defs": {
+            "speakers": {"type": "object", "minProperties": 1, "propertyNames": speaker_id,
+                         "additionalProperties": {"$ref": "#/$defs/speaker"}},
+            "speaker": _speaker(),
+            "reference": _mapping(ep.REFERENCE_KEYS, REFERENCE, required=ep.REFERENCE_KEYS),
+            "synthesis": _mapping(ep.SYNTHESIS_KEYS, SYNTHESIS),
+            "production": _mapping(ep.PRODUCTION_KEYS, PRODUCTION),
+            "output": _mapping(ep.OUTPUT_KEYS, OUTPUT),
+            "script": _script(),
+            "turn": {"anyOf": [TEXT, _mapping(ep.TURN_KEYS, TURN, required=("text",))]},
+        },
+    }
+    if not show:  # with `extends`, these may come from the show file
+        schema["if"] = {"not": {"required": ["extends"]}}
+        schema["then"] = {"required": ["title", "speakers", "script"]}
+    return schema

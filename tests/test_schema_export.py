@@ -1,0 +1,130 @@
+"""`podcastgen schema`: a JSON Schema that editors can trust — it accepts every example episode,
+rejects the malformed ones it can see, and has exactly the keys the validator accepts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from podcastgen import schema as checker_module
+from podcastgen import source
+from podcastgen.cli import main
+from podcastgen.episode import validate
+from podcastgen.schema_export import episode_schema
+from podcastgen.template_data import TemplateInput
+from podcastgen.templating import render
+
+from .test_validation import CASES
+
+ROOT = Path(__file__).resolve().parent.parent
+# Malformed cases a schema cannot see, and why (the README lists the same):
+CROSS_CHECKS = {
+    "unknown-speaker": "script turns name speakers declared elsewhere in the file",
+    "speaker-typo": "same", "unknown-directive": "same", "directive-typo": "same",
+    "missing-sound": "files must exist", "missing-cover": "files must exist",
+    "outside-project": "paths must stay inside the project",
+    "extends-missing": "files must exist",
+    "unknown-local-voice": "the provider is inherited from synthesis.provider's default",
+    "emotion-on-local": "what a provider supports lives in the provider",
+    "duplicate-key": "YAML loaders keep the last value (editors flag duplicates themselves)",
+}
+NOT_YAML = {"yaml-syntax", "yaml-tab"}  # rejected by any YAML parser before a schema
+
+
+def plain(value: Any) -> Any:
+    """YAML as an editor sees it: dates stay text, as they do in podcastgen's loader."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def errors(schema: dict, data: Any) -> list[str]:
+    validator = jsonschema.Draft202012Validator(schema)
+    return [e.message for e in validator.iter_errors(data)]
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    jsonschema.Draft202012Validator.check_schema(episode_schema())
+    return episode_schema()
+
+
+def test_cli_prints_the_schema(capsys: pytest.CaptureFixture[str], schema: dict) -> None:
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == schema
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_every_example_episode_is_valid(schema: dict) -> None:
+    examples = [ROOT / "episodes" / "welcome.yaml", ROOT / "templates" / "two-hosts.yaml"]
+    for path in examples:
+        assert errors(schema, plain(yaml.safe_load(path.read_text()))) == [], path
+    show = plain(yaml.safe_load((ROOT / "episodes" / "show.yaml").read_text()))
+    assert errors(episode_schema(show=True), show) == []
+    merged = source.load(examples[0], ROOT).data
+    assert errors(schema, merged) == []
+
+
+@pytest.mark.parametrize("name", ["interview", "news-roundup", "solo"])
+def test_every_rendered_template_is_valid(schema: dict, name: str) -> None:
+    rendered = render(ROOT / "templates" / f"{name}.yaml.j2", TemplateInput(), ROOT)
+    assert errors(schema, plain(yaml.safe_load(rendered.text))) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_malformed_episodes_are_rejected_unless_only_a_cross_check_can_tell(
+        schema: dict, case: tuple[str, str, str]) -> None:
+    name, text, _ = case
+    try:
+        data = plain(yaml.safe_load(text))
+    except yaml.YAMLError:
+        assert name in NOT_YAML
+        return
+    assert name not in NOT_YAML
+    found = errors(schema, data)
+    if name in CROSS_CHECKS:
+        assert found == [], f"{name} is listed as beyond the schema but it catches it"
+    else:
+        assert found, f"{name} passes the schema"
+
+
+def test_the_schema_has_exactly_the_keys_the_validator_accepts(
+        tmp_path: Path, schema: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spy on every mapping the validator checks and compare its keys with the schema's."""
+    seen: dict[tuple, tuple] = {}
+    real = checker_module.Checker.mapping
+
+    def spy(self: Any, key: tuple, value: Any, allowed: Any, required: Any = ()) -> Any:
+        wild = {"speakers": (1,), "script": (1, 2)}.get(key[0] if key else "", ())
+        shape = tuple("*" if i in wild else k for i, k in enumerate(key))
+        seen[shape] = tuple(allowed)
+        return real(self, key, value, allowed, required)
+
+    monkeypatch.setattr(checker_module.Checker, "mapping", spy)
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "clip.wav").write_bytes(b"RIFF")
+    (tmp_path / "ep.yaml").write_text(
+        "title: T\nsynthesis: {provider: local}\nproduction: {gap: 0.3}\noutput: {bitrate: 96k}\n"
+        "providers: {openai: {}}\nspeakers:\n  a: {reference: {audio: clip.wav, text: Hi.}}\n"
+        "script:\n  - a: {text: Hello., speed: 1.1}\n")
+    validate(source.load(tmp_path / "ep.yaml", tmp_path), tmp_path)
+    defs = schema["$defs"]
+    expected = {
+        (): [k for k in schema["properties"] if k != "extends"],
+        ("synthesis",): list(defs["synthesis"]["properties"]),
+        ("speakers", "*"): list(defs["speaker"]["properties"]),
+        ("speakers", "*", "reference"): list(defs["reference"]["properties"]),
+        ("production",): list(defs["production"]["properties"]),
+        ("output",): list(defs["output"]["properties"]),
+        ("script", "*", "*"): list(defs["turn"]["anyOf"][1]["properties"]),
+        ("providers",): schema["properties"]["providers"]["propertyNames"]["enum"],
+    }
+    assert {k: sorted(v) for k, v in seen.items()} == {k: sorted(v) for k, v in expected.items()}
