@@ -25,6 +25,7 @@ def parser() -> argparse.ArgumentParser:
                    "offline local voices")
     b.add_argument("--allow-outside", action="store_true", help="allow paths outside the project")
     b.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    _feed_parser(sub)
     v = sub.add_parser("voices", help="list a provider's voices")
     v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
     return p
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "feed":
+            return _feed(args)
         return _voices(args.args)
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
@@ -63,10 +66,29 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
         print(warning, file=sys.stderr)
     r = result.report
     minutes, seconds = divmod(r["duration_s"], 60)
-    audio = next(f for f in result.files if f.suffix == ".mp3")
+    audio = result.outdir / next(iter(r["formats"].values()))["file"]
     print(f"built {_rel(audio)}: {int(minutes)}:{seconds:04.1f}, {r['loudness_lufs']:.1f} LUFS, "
           f"true peak {r['true_peak_dbtp']:.1f} dBTP, {len(r['segments'])} turns, "
           f"{r['requests']['sent']} synthesized")
+
+
+def _feed_parser(sub: argparse._SubParsersAction) -> None:
+    f = sub.add_parser("feed", help="write an RSS feed for the episodes built into a folder")
+    f.add_argument("build_dir", type=Path, metavar="BUILD_DIR")
+    f.add_argument("--base-url", required=True, help="public URL of BUILD_DIR's files")
+    f.add_argument("-o", "--output", type=Path, default=Path("feed.xml"),
+                   help="feed file to write (default: feed.xml)")
+    f.add_argument("--format", choices=("mp3", "m4a", "opus", "flac", "wav"),
+                   help="enclosure format (default: mp3, else m4a); others become "
+                   "podcast:alternateEnclosure")
+
+
+def _feed(args: argparse.Namespace) -> int:
+    from .feed import write_feed
+
+    count = write_feed(args.build_dir, args.base_url, args.output, args.format)
+    print(f"wrote {_rel(args.output)}: {count} episode{'s' if count != 1 else ''}")
+    return EXIT_OK
 
 
 def _rel(path: Path) -> str:
