@@ -86,7 +86,9 @@ def _feed_parser(sub: argparse._SubParsersAction) -> None:
 def _feed(args: argparse.Namespace) -> int:
     from .feed import write_feed
 
-    count = write_feed(args.build_dir, args.base_url, args.output, args.format)
+    count, warnings = write_feed(args.build_dir, args.base_url, args.output, args.format)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     print(f"wrote {_rel(args.output)}: {count} episode{'s' if count != 1 else ''}")
     return EXIT_OK
 

@@ -34,9 +34,10 @@ ENCLOSURE_ORDER = ("mp3", "m4a", "opus", "flac", "wav")  # Apple takes only the 
 TRANSCRIPT_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
 
 
-def write_feed(build_dir: Path, base_url: str, dest: Path, fmt: str | None = None) -> int:
+def write_feed(build_dir: Path, base_url: str, dest: Path,
+               fmt: str | None = None) -> tuple[int, list[str]]:
     """Write the feed for every episode report in `build_dir` to `dest` (atomically);
-    returns the number of items."""
+    returns the number of items and warnings about what Apple would refuse."""
     if not base_url.startswith(("http://", "https://")):
         raise InputError(f"--base-url must start with http:// or https://, got {base_url!r}")
     reports = collect(build_dir)
@@ -48,7 +49,18 @@ def write_feed(build_dir: Path, base_url: str, dest: Path, fmt: str | None = Non
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os.replace(tmp, dest)
-    return len(reports)
+    return len(reports), warnings(reports)
+
+
+def warnings(reports: list[dict[str, Any]]) -> list[str]:
+    """What Apple Podcasts requires that these builds could not give."""
+    found = []
+    if not reports[0]["show"]["image"]:
+        found.append("warning: no cover: Apple Podcasts requires show artwork (set cover:)")
+    if not reports[0]["show"]["description"]:
+        found.append("warning: no feed.description: the newest episode's description stands "
+                     "in for the show's")
+    return found
 
 
 def feed_url(base_url: str, dest: Path) -> str:
@@ -61,7 +73,10 @@ def collect(build_dir: Path) -> list[dict[str, Any]]:
         raise InputError(f"{build_dir}: not a folder of built episodes")
     reports = []
     for path in sorted(build_dir.glob("*.report.json")):
-        report = json.loads(path.read_text("utf-8"))
+        try:
+            report = json.loads(path.read_text("utf-8"))
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{path}: not a readable build report ({exc})") from None
         if "item" not in report or "show" not in report:
             raise InputError(f"{path}: built by an older podcastgen without feed fields; "
                              "rebuild the episode")

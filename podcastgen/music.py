@@ -113,14 +113,45 @@ def _fade_gain(pos: np.ndarray, where: BedPlacement) -> np.ndarray:
 
 def mix_bed(samples: np.ndarray, bed: np.ndarray, where: BedPlacement) -> None:
     """Add `bed` (levelled, one loop period) to `samples` in place over `where`, looped,
-    faded and ducked; memory stays a few chunk-sized temporaries whatever the length."""
+    faded and ducked; memory stays a few chunk-sized temporaries whatever the length.
+
+    The gain is computed sample by sample only where it moves (fades, attacks, releases);
+    between those it is one number, so an hour of bed costs little more than its copy.
+    """
     if len(bed) == 0 or where.end <= where.start:
         return
     starts, ends = merged(where.voiced, where.attack + where.release)
     duck = np.float32(1.0 - 10 ** (-where.duck_db / 20))
-    for lo in range(where.start, min(where.end, len(samples)), CHUNK):
-        hi = min(lo + CHUNK, where.end, len(samples))
-        pos = np.arange(lo, hi, dtype=np.int64)
-        gain = _fade_gain(pos, where)
-        gain *= 1.0 - duck * duck_depth(pos, starts, ends, where.attack, where.release)
-        samples[lo:hi] += bed[(pos - where.start) % len(bed)] * gain
+    stop = min(where.end, len(samples))
+    points = np.concatenate([[where.start, stop, where.start + where.fade_in,
+                              where.end - where.fade_out], starts - where.attack, starts, ends,
+                             ends + where.release])
+    points = np.unique(np.clip(points, where.start, stop))
+    for lo, hi in zip(points[:-1], points[1:]):
+        for a in range(int(lo), int(hi), CHUNK):
+            b = min(a + CHUNK, int(hi))
+            moving = _moving((a + b) // 2, where, starts, ends)
+            pos = np.arange(a, b, dtype=np.int64) if moving else np.array([a])
+            gain = _fade_gain(pos, where)
+            gain *= 1.0 - duck * duck_depth(pos, starts, ends, where.attack, where.release)
+            _add_looped(samples, bed, a, b, where.start, gain if moving else float(gain[0]))
+
+
+def _moving(p: int, where: BedPlacement, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether the bed's gain changes around sample `p` (a fade, an attack or a release)."""
+    if p < where.start + where.fade_in or p >= where.end - where.fade_out:
+        return True
+    k = int(np.searchsorted(starts - where.attack, p, side="right")) - 1
+    return k >= 0 and (p < starts[k] or ends[k] < p <= ends[k] + where.release)
+
+
+def _add_looped(samples: np.ndarray, bed: np.ndarray, a: int, b: int, origin: int,
+                gain: np.ndarray | float) -> None:
+    """samples[a:b] += the bed looped from `origin`, times `gain` (per sample, or one number)."""
+    pos = a
+    while pos < b:
+        k = (pos - origin) % len(bed)
+        n = min(b - pos, len(bed) - k)
+        g = np.float32(gain) if isinstance(gain, float) else gain[pos - a: pos - a + n]
+        samples[pos:pos + n] += bed[k:k + n] * g
+        pos += n

@@ -195,3 +195,25 @@ def test_outro_crossfade_and_item_gains_on_the_timeline(tmp_path: Path) -> None:
     sound_start = placed.cues[0].end_s + episode.production.gap
     chime = samples[int(sound_start * RATE) + 10: int((sound_start + 1.0) * RATE) - 10]
     assert master.loudness(chime, RATE) == pytest.approx(SOUND_LUFS - 6, abs=0.2)
+
+
+def test_bed_mix_equals_the_sample_by_sample_curve() -> None:
+    """The fast path (one gain between ramps) adds exactly what the full curve would."""
+    rng = np.random.default_rng(3)
+    bed = rng.standard_normal(int(2.3 * RATE)).astype(np.float32) * 0.1
+    n, t, voiced = 90 * RATE, RATE, []
+    while t < n - 5 * RATE:
+        d = int(rng.uniform(0.3, 4) * RATE)
+        voiced.append((t, t + d))
+        t += d + int(rng.uniform(0.05, 3) * RATE)
+    where = music.BedPlacement(RATE // 2, n - RATE, tuple(voiced), RATE, 2 * RATE, 11025,
+                               26460, 12.0)
+    fast = np.zeros(n, np.float32)
+    music.mix_bed(fast, bed, where)
+    pos = np.arange(where.start, where.end)
+    starts, ends = music.merged(where.voiced, where.attack + where.release)
+    depth = music.duck_depth(pos, starts, ends, where.attack, where.release)
+    gain = music._fade_gain(pos, where) * (1 - (1 - 10 ** (-12 / 20)) * depth)
+    full = np.zeros(n, np.float32)
+    full[where.start:where.end] = bed[(pos - where.start) % len(bed)] * gain
+    assert np.array_equal(fast, full)
