@@ -13,11 +13,13 @@ import numpy as np
 
 from . import master
 from .audio import Timeline, gain, load_clip, resample
+from . import music
 from .episode import ChapterMark, Episode, Pause, Sound, Turn
 from .errors import AudioError
 from .model import Chapter, Cue, Placed
 from .plan import Plan
 from .providers import Audio
+from .settings import Bed, Music, Production
 
 SPEECH_LUFS = -20.0  # working level for every turn before the final normalization
 SOUND_LUFS = SPEECH_LUFS - 3.0  # effects and music sit a little under the voices
@@ -32,20 +34,40 @@ def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
 
 
 def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
-    """A turn's chunks joined, resampled once to the output rate, and levelled."""
+    """A turn's chunks joined, resampled once to the output rate, levelled, and given 5 ms
+    edges: a clip trimmed of silence starts on a small non-zero sample, which would click."""
     parts = [resample(c.samples, c.sample_rate, rate) for c in clips]
-    return levelled(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate, SPEECH_LUFS)
+    joined = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return music.faded(levelled(joined, rate, SPEECH_LUFS), rate, 0.0, 0.0)
 
 
-def sound_audio(path: Path, rate: int, where: str) -> np.ndarray:
-    """An audio file decoded and levelled; a file ffmpeg cannot read names the script line."""
+def sound_audio(path: Path, rate: int, where: str, gain_db: float = 0.0) -> np.ndarray:
+    """An audio file decoded and levelled (plus `gain_db`); a file ffmpeg cannot read names
+    the script line."""
     try:
         clip = load_clip(path, rate)
     except AudioError as exc:
         raise AudioError(f"{where}: cannot use {path.name} as audio ({exc})") from None
     if not len(clip):
         raise AudioError(f"{where}: {path.name} holds no audio")
-    return levelled(clip, rate, SOUND_LUFS)
+    return music.faded(levelled(clip, rate, SOUND_LUFS + gain_db), rate, 0.0, 0.0)
+
+
+def music_audio(item: Music, rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:
+    """An intro or outro, levelled like a sound, with its gain and fades."""
+    clip = sound_audio(item.path, rate, item.where, item.gain)
+    if item.crossfade * rate > len(clip):
+        raise AudioError(f"{item.where}: crossfade {item.crossfade:g} s is longer than "
+                         f"{item.path.name} ({len(clip) / rate:.1f} s)")
+    return music.faded(clip, rate, fade_in, fade_out)
+
+
+def bed_audio(bed: Bed, rate: int, loudness: float, span: int) -> np.ndarray:
+    """The bed at its working level: `level` is LUFS in the finished episode, and speech sits at
+    SPEECH_LUFS here for `loudness` there. Longer than `span`: played once, else looped."""
+    clip = sound_audio(bed.path, rate, bed.where)
+    clip = levelled(clip, rate, SPEECH_LUFS + bed.level - loudness + bed.gain)
+    return clip if len(clip) >= span else music.loop_body(clip, rate)
 
 
 class _Placer:
@@ -59,11 +81,16 @@ class _Placer:
         self.pending: list[str] = []
         self.spoken = False  # any script audio placed yet
         self.after_audio = False  # a gap is due before the next clip
+        self.voiced: list[tuple[int, int]] = []  # turns and sounds, in samples: the bed ducks
+        self.overlays: list[tuple[int, np.ndarray]] = []  # music mixed over the timeline later
+        self.script_span = (0, 0)  # samples from the end of the intro to the start of the outro
 
-    def clip(self, samples: np.ndarray) -> tuple[float, float]:
+    def clip(self, samples: np.ndarray, voiced: bool = True) -> tuple[float, float]:
         if self.after_audio:
             self.timeline.silence(self.episode.production.gap)
         start, end = self.timeline.add(samples)
+        if voiced:
+            self.voiced.append((start, end))
         self.after_audio = True
         at = 0.0 if not self.spoken and self.chapters == [] else self.timeline.seconds(start)
         self.chapters += [Chapter(title, at) for title in self.pending]
@@ -85,24 +112,74 @@ def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarr
     placer.timeline.silence(LEAD_IN_S)
     prod = episode.production
     if prod.intro:
-        placer.timeline.add(sound_audio(prod.intro, rate, "production.intro"))
-        placer.after_audio = True
+        _place_intro(placer, prod.intro)
+    script_start = placer.timeline.length
     for index, item in enumerate(episode.script):
         if isinstance(item, ChapterMark):
             placer.pending.append(item.title)
         elif isinstance(item, Pause):
             placer.timeline.silence(item.seconds)
         elif isinstance(item, Sound):
-            placer.clip(sound_audio(item.path, rate, item.where))
+            placer.clip(sound_audio(item.path, rate, item.where, item.gain))
             placer.spoken = True
         elif isinstance(item, Turn):
             parts = [clips[j] for j in plan.turn_jobs[index]]
             placer.turn(item, turn_audio(parts, rate), plan.jobs[plan.turn_jobs[index][0]].provider,
                         all(c.cached for c in parts))
+    placer.script_span = (script_start, placer.timeline.length)
     if prod.outro:
-        placer.clip(sound_audio(prod.outro, rate, "production.outro"))
+        _place_outro(placer, prod.outro)
     placer.chapters += [Chapter(t, placer.timeline.seconds()) for t in placer.pending]
-    placer.timeline.silence(TAIL_S)
+    bed_tail = prod.bed.fade_out if prod.bed and not prod.outro else 0.0
+    placer.timeline.silence(max(TAIL_S, bed_tail))
     samples = placer.timeline.render()
+    _mix_music(samples, placer, prod)
     placed = Placed(tuple(placer.cues), tuple(placer.chapters), placer.timeline.seconds())
     return samples, placed
+
+
+def _place_intro(placer: _Placer, intro: Music) -> None:
+    """The intro after the lead-in; with a crossfade its fading tail lies under the first words."""
+    rate = placer.rate
+    clip = music_audio(intro, rate, fade_in=intro.fade_in,
+                       fade_out=max(intro.fade_out, intro.crossfade))
+    head = len(clip) - int(round(intro.crossfade * rate))
+    start, _ = placer.timeline.add(clip[:head])
+    if head < len(clip):
+        placer.overlays.append((start + head, clip[head:]))
+    placer.after_audio = head == len(clip)  # the usual gap, unless the music overlaps speech
+
+
+def _place_outro(placer: _Placer, outro: Music) -> None:
+    """The outro after the last item; with a crossfade it rises under the last words."""
+    rate = placer.rate
+    clip = music_audio(outro, rate, fade_in=max(outro.fade_in, outro.crossfade),
+                       fade_out=outro.fade_out)
+    overlap = min(int(round(outro.crossfade * rate)), placer.timeline.length)
+    if overlap == 0:
+        placer.clip(clip, voiced=False)
+        return
+    at = placer.timeline.length - overlap
+    placer.chapters += [Chapter(title, at / rate) for title in placer.pending]
+    placer.pending = []
+    placer.overlays.append((at, clip[:overlap]))
+    placer.timeline.add(clip[overlap:])
+
+
+def _mix_music(samples: np.ndarray, placer: _Placer, prod: Production) -> None:
+    """Mix the intro/outro overlaps and the bed into the rendered timeline, in place."""
+    for at, clip in placer.overlays:
+        samples[at:at + len(clip)] += clip
+    bed = prod.bed
+    if bed is None:
+        return
+    rate = placer.rate
+    start, end = placer.script_span
+    if prod.outro is None:  # ring out over the tail, which is made long enough
+        end += int(round(bed.fade_out * rate))
+    elif not prod.outro.crossfade:  # give way where the outro starts, after the gap
+        end += int(round(prod.gap * rate))
+    where = music.BedPlacement(start, end, tuple(placer.voiced), *[
+        int(round(s * rate)) for s in (bed.fade_in, bed.fade_out, bed.attack, bed.release)],
+        duck_db=bed.duck)
+    music.mix_bed(samples, bed_audio(bed, rate, prod.loudness, end - start), where)

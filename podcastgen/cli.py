@@ -45,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
                    "for DAYS days")
     c.add_argument("--max-size", type=_size, metavar="SIZE", help="prune: least recently used "
                    "entries until the cache fits SIZE (e.g. 500M, 2G)")
+    _feed_parser(sub)
     v = sub.add_parser("voices", help="list a provider's voices")
     v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
     authoring.add_parsers(sub)
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "cache":
             return _cache(args)
+        if args.command == "feed":
+            return _feed(args)
         if args.command == "voices":
             return _voices(args.args)
         return args.run(args)
@@ -105,7 +108,7 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
     for warning in result.episode.warnings:
         print(warning, file=sys.stderr)
     r = result.report
-    audio = next(f for f in result.files if f.suffix == ".mp3")
+    audio = result.outdir / next(iter(r["formats"].values()))["file"]
     if result.up_to_date:
         print(f"{_rel(audio)} is up to date (nothing sent; --force re-encodes)")
         return
@@ -156,6 +159,27 @@ def _bytes(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} B"
+
+
+def _feed_parser(sub: argparse._SubParsersAction) -> None:
+    f = sub.add_parser("feed", help="write an RSS feed for the episodes built into a folder")
+    f.add_argument("build_dir", type=Path, metavar="BUILD_DIR")
+    f.add_argument("--base-url", required=True, help="public URL of BUILD_DIR's files")
+    f.add_argument("-o", "--output", type=Path, default=Path("feed.xml"),
+                   help="feed file to write (default: feed.xml)")
+    f.add_argument("--format", choices=("mp3", "m4a", "opus", "flac", "wav"),
+                   help="enclosure format (default: mp3, else m4a); others become "
+                   "podcast:alternateEnclosure")
+
+
+def _feed(args: argparse.Namespace) -> int:
+    from .feed import write_feed
+
+    count, warnings = write_feed(args.build_dir, args.base_url, args.output, args.format)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    print(f"wrote {_rel(args.output)}: {count} episode{'s' if count != 1 else ''}")
+    return EXIT_OK
 
 
 def _rel(path: Path) -> str:

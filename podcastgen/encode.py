@@ -1,5 +1,10 @@
-"""Delivery encoding: a gapless CBR MP3 from ffmpeg's libmp3lame, re-measured after encoding
-because MP3 can raise the true peak (docs/audio.md, "Encoding")."""
+"""Delivery encoding: every format from the one master, each file measured again after encoding
+because lossy codecs can raise the true peak (docs/audio.md, "Encoding").
+
+mp3 is LAME CBR with a gapless header; m4a is ffmpeg's AAC in MP4 (chapters from an FFMETADATA
+file, since mutagen cannot write MP4 chapters); opus is libopus in Ogg at 48 kHz (the only rate
+Opus codes); flac and wav are 16-bit PCM with triangular dither.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,15 @@ TOLERANCE_LU = 0.5
 # no ID3 from ffmpeg: mutagen writes the only tag later.
 _MP3 = ["-c:a", "libmp3lame", "-write_xing", "1", "-id3v2_version", "0", "-write_id3v1", "0",
         "-f", "mp3"]
+_DITHER = "aresample=osf=s16:dither_method=triangular"
+# Per format: the codec and muxer arguments, whether it takes a bitrate, and a fixed rate.
+CODECS: dict[str, tuple[list[str], bool, int | None]] = {
+    "mp3": (_MP3, True, None),
+    "m4a": (["-c:a", "aac", "-movflags", "+faststart", "-f", "mp4"], True, None),
+    "opus": (["-c:a", "libopus", "-application", "audio", "-f", "ogg"], True, 48000),
+    "flac": (["-c:a", "flac", "-compression_level", "8", "-f", "flac"], False, None),
+    "wav": (["-c:a", "pcm_s16le", "-rf64", "auto", "-f", "wav"], False, None),
+}
 # LAME scales CBR input by its preset's factor (lame_set_scale, which ffmpeg does not expose);
 # measured with the bundled build at 44.1 kHz, mono and stereo alike. encode() undoes it.
 _LAME_SCALE = ((160, 0.95), (192, 0.97), (224, 0.98))
@@ -35,26 +49,45 @@ def _lame_scale(bitrate: str) -> float:
 
 
 def encode(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3",
-           bitrate: str = "128k", channels: int = 1) -> None:
-    """Encode mono samples to an untagged, gapless CBR MP3 at `sample_rate` and `bitrate`.
+           bitrate: str = "128k", channels: int = 1, chapters: str | None = None) -> None:
+    """Encode mono samples to an untagged `fmt` file at `sample_rate` (opus: 48 kHz).
 
-    Samples go in as f32le, not dithered s16: LAME encodes float input natively, so the only
-    quantisation is the encoder's own, and a 16-bit step first would just add noise. The level
-    is kept: LAME's CBR scaling is undone, and stereo carries the mono signal on both channels.
+    Samples go in as f32le: every codec takes float input, so the only quantisation is the
+    codec's own (or the dithered 16-bit step of flac and wav). The level is kept: LAME's CBR
+    scaling is undone, and stereo carries the mono signal on both channels. `chapters` is
+    FFMETADATA text whose chapters ffmpeg writes into the file (used for m4a).
     """
-    if fmt != "mp3":
-        raise AudioError(f"cannot encode {fmt!r}: only mp3 is supported")
+    if fmt not in CODECS:
+        raise AudioError(f"cannot encode {fmt!r}: formats are {', '.join(CODECS)}")
+    codec, lossy, fixed_rate = CODECS[fmt]
     x = as_f32(samples, writable=False)
     rate = str(sample_rate)
-    chain = f"volume={1 / _lame_scale(bitrate):.6f}"
+    args = ["-nostats", "-y", "-f", "f32le", "-ar", rate, "-ac", "1", "-i", "pipe:0"]
+    meta = Path(dest).with_name(f".{Path(dest).name}.ffmeta")
+    if chapters is not None:  # its chapters (with titles) and its empty global metadata
+        meta.write_text(chapters, "utf-8")
+        args += ["-f", "ffmetadata", "-i", str(meta), "-map", "0:a", "-map_chapters", "1",
+                 "-map_metadata", "1"]
+    else:
+        args += ["-map_metadata", "-1"]
+    args += ["-af", _chain(fmt, bitrate, channels), *(["-b:a", bitrate] if lossy else [])]
+    try:
+        ffmpeg.run([*args, "-ar", str(fixed_rate or rate), *codec, str(dest)],
+                   stdin=memoryview(x).cast("B"), what=f"encoding {Path(dest).name}")
+    finally:
+        meta.unlink(missing_ok=True)
+
+
+def _chain(fmt: str, bitrate: str, channels: int) -> str:
+    """The filter chain: LAME's level compensation, the mono-to-stereo copy, the dither."""
+    steps = [f"volume={1 / _lame_scale(bitrate):.6f}"] if fmt == "mp3" else []
     if channels == 2:  # not -ac 2: ffmpeg's upmix puts the centre 3 dB down on each side
-        chain += ",pan=stereo|c0=c0|c1=c0"
+        steps.append("pan=stereo|c0=c0|c1=c0")
     elif channels != 1:
         raise AudioError(f"cannot encode {channels} channels: mono or stereo only")
-    args = ["-nostats", "-y", "-f", "f32le", "-ar", rate, "-ac", "1", "-i", "pipe:0",
-            "-map_metadata", "-1", "-af", chain, "-b:a", bitrate, "-ar", rate, *_MP3]
-    ffmpeg.run([*args, str(dest)], stdin=memoryview(x).cast("B"),
-               what=f"encoding {Path(dest).name}")
+    if not CODECS[fmt][1]:
+        steps.append(_DITHER)
+    return ",".join(steps) or "anull"
 
 
 def _fits(got: Loudness, loudness: float, true_peak: float) -> bool:
@@ -80,21 +113,25 @@ def _correct(x: np.ndarray, sample_rate: int, got: Loudness, loudness: float,
     master(x, sample_rate, loudness=loudness, true_peak=true_peak - rise - MARGIN_DB + 1.0)
 
 
-def encode_checked(samples: np.ndarray, sample_rate: int, dest: Path, *, loudness: float = -16.0,
-                   true_peak: float = -1.0, bitrate: str = "128k") -> Loudness:
-    """Encode, measure the MP3 itself, and correct and re-encode until it is on target.
+def encode_checked(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3",
+                   loudness: float = -16.0, true_peak: float = -1.0, bitrate: str = "128k",
+                   channels: int = 1, chapters: str | None = None) -> Loudness:
+    """Encode, measure the file itself, and correct and re-encode until it is on target.
 
-    At most three encodes, then AudioError with the figures. A retry corrects `samples` in
-    place when they are a writable float32 array, so the caller's array ends as the audio that
-    was encoded (keep it as the lossless master). Returns the final file's loudness.
+    At most three encodes, then AudioError with the figures. `samples` is never changed: a
+    retry corrects a private copy, so every format of a build is encoded from the same master.
+    Returns the final file's loudness.
     """
-    x = as_f32(samples)
+    x = as_f32(samples, writable=False)
     for attempt in range(1, ATTEMPTS + 1):
-        encode(x, sample_rate, dest, bitrate=bitrate)
+        encode(x, sample_rate, dest, fmt=fmt, bitrate=bitrate, channels=channels,
+               chapters=chapters)
         got = measure_file(dest)
         if _fits(got, loudness, true_peak):
             return got
         if attempt < ATTEMPTS:
+            if x is samples or not x.flags.writeable:
+                x = x.copy()
             _correct(x, sample_rate, got, loudness, true_peak)
     raise AudioError(
         f"{Path(dest).name} reads {got.integrated_lufs:.1f} LUFS, {got.true_peak_dbtp:.1f} dBTP "

@@ -17,22 +17,20 @@ from .model import Meta
 from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
 from .schema import Checker, describe
+from .settings import Feed, Output, Production, feed as _feed, output as _output
+from .settings import production as _production
 from .source import Document, KeyPath
 
 SPEAKER_ID = re.compile(r"[a-z][a-z0-9_-]*\Z")
 DIRECTIVES = ("chapter", "pause", "sound")
-FORMATS_SUPPORTED = ("mp3",)
-FORMATS_PLANNED = ("m4a", "opus", "flac", "wav")
 TOP_KEYS = ("title", "show", "number", "season", "date", "language", "authors", "description",
             "cover", "explicit", "category", "website", "speakers", "synthesis", "production",
-            "output", "script", "providers")
+            "output", "script", "providers", "feed")
 SPEAKER_KEYS = ("name", "voice", "provider", "model", "speed", "reference", "options")
 TURN_KEYS = ("text", "emotion", "instruction", "speed")
 SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options")
 REFERENCE_KEYS = ("audio", "text")
-PRODUCTION_KEYS = ("gap", "loudness", "true_peak", "intro", "outro", "bed")
-OUTPUT_KEYS = ("formats", "bitrate", "sample_rate", "channels", "transcript", "chapters")
-BITRATE = re.compile(r"(\d{2,3})k\Z")
+SOUND_KEYS = ("file", "gain")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
@@ -64,25 +62,6 @@ class Synthesis:
 
 
 @dataclass(frozen=True)
-class Production:
-    gap: float = 0.35
-    loudness: float = -16.0
-    true_peak: float = -1.0
-    intro: Path | None = None
-    outro: Path | None = None
-
-
-@dataclass(frozen=True)
-class Output:
-    formats: tuple[str, ...] = ("mp3",)
-    bitrate: str = "128k"
-    sample_rate: int = 44100
-    channels: int = 1
-    transcript: tuple[str, ...] = ("vtt", "srt")
-    chapters: bool = True
-
-
-@dataclass(frozen=True)
 class Turn:
     speaker: str
     text: str
@@ -108,6 +87,7 @@ class Pause:
 class Sound:
     path: Path
     where: str
+    gain: float = 0.0  # dB on top of the levelling every sound gets
 
 
 Item = Turn | ChapterMark | Pause | Sound
@@ -124,6 +104,7 @@ class Episode:
     output: Output
     script: tuple[Item, ...]
     warnings: tuple[str, ...] = field(default=())
+    feed: Feed = field(default=Feed())
 
 
 def stem_of(path: Path) -> str:
@@ -152,13 +133,15 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     script = _script(ck, data.get("script"), speakers)
     if "providers" in data:
         ck.mapping(("providers",), data["providers"], KNOWN)
+    feed = _feed(ck, data.get("feed", {}))
     if ck.problems:
         raise ValidationError(ck.problems)
     if not meta.authors:
         meta = replace(meta, authors=tuple(s.name for s in speakers.values()))
     return Episode(source=doc.where[()].file, stem=stem_of(doc.where[()].file), meta=meta,
                    speakers=speakers, synthesis=synthesis, production=production,
-                   output=output, script=script, warnings=tuple(str(w) for w in ck.warnings))
+                   output=output, script=script, warnings=tuple(str(w) for w in ck.warnings),
+                   feed=feed)
 
 
 def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
@@ -281,56 +264,6 @@ def draft_voices(speakers: dict[str, Speaker]) -> dict[str, Speaker]:
     return _assign_local_voices(out)
 
 
-def _production(ck: Checker, value: Any) -> Production:
-    key: KeyPath = ("production",)
-    data = ck.mapping(key, value, PRODUCTION_KEYS) or {}
-    if "bed" in data:
-        ck.fail(key + ("bed",), "music beds are not supported by this version yet; remove it")
-    return Production(
-        gap=_num(ck, key + ("gap",), data.get("gap", 0.35), 0.0, 10.0),
-        loudness=_num(ck, key + ("loudness",), data.get("loudness", -16.0), -40.0, -5.0),
-        true_peak=_num(ck, key + ("true_peak",), data.get("true_peak", -1.0), -9.0, 0.0),
-        intro=ck.path(key + ("intro",), data["intro"]) if "intro" in data else None,
-        outro=ck.path(key + ("outro",), data["outro"]) if "outro" in data else None,
-    )
-
-
-def _num(ck: Checker, key: KeyPath, value: Any, lo: float, hi: float) -> float:
-    checked = ck.number(key, value, lo, hi)
-    return float(checked) if checked is not None else 0.0
-
-
-def _output(ck: Checker, value: Any) -> Output:
-    key: KeyPath = ("output",)
-    data = ck.mapping(key, value, OUTPUT_KEYS) or {}
-    formats = _choices(ck, key + ("formats",), data.get("formats", ["mp3"]),
-                       FORMATS_SUPPORTED + FORMATS_PLANNED)
-    for i, fmt in enumerate(formats):
-        if fmt in FORMATS_PLANNED:
-            ck.fail(key + ("formats", i), f"{fmt} output is not supported by this version yet; "
-                    "use mp3")
-    bitrate = data.get("bitrate", "128k")
-    match = BITRATE.match(bitrate) if isinstance(bitrate, str) else None
-    if not match or not 32 <= int(match.group(1)) <= 320:
-        ck.fail(key + ("bitrate",), f"expected a bitrate like 128k (32k to 320k), got "
-                f"{describe(bitrate)}")
-    rate = ck.choice(key + ("sample_rate",), data.get("sample_rate", 44100),
-                     (22050, 24000, 32000, 44100, 48000))
-    channels = ck.choice(key + ("channels",), data.get("channels", 1), (1,))
-    transcript = _choices(ck, key + ("transcript",), data.get("transcript", ["vtt", "srt"]),
-                          ("vtt", "srt"))
-    chapters = ck.boolean(key + ("chapters",), data.get("chapters", True))
-    return Output(tuple(formats), bitrate if match else "128k", rate or 44100, channels or 1,
-                  tuple(transcript), chapters is not False)
-
-
-def _choices(ck: Checker, key: KeyPath, value: Any, options: tuple[str, ...]) -> list[str]:
-    if not isinstance(value, list):
-        ck.fail(key, f"expected a list such as [{options[0]}], got {describe(value)}")
-        return []
-    return [v for i, v in enumerate(value) if ck.choice(key + (i,), v, options)]
-
-
 def _script(ck: Checker, value: Any, speakers: dict[str, Speaker]) -> tuple[Item, ...]:
     key: KeyPath = ("script",)
     if value is None:
@@ -362,14 +295,24 @@ def _item(ck: Checker, key: KeyPath, value: Any, speakers: dict[str, Speaker]) -
         seconds = ck.number(sub, body, 0.01, 60.0)
         return Pause(float(seconds), where) if seconds is not None else None
     if name == "sound":
-        path = ck.path(sub, body)
-        return Sound(path, where) if path else None
+        return _sound(ck, sub, body, where)
     if name not in speakers and name in ck.declared:
         return None  # the speaker itself is invalid and already reported
     if name not in speakers:
         ck.fail(sub, f"unknown speaker or directive {name!r}; {_known(name, speakers)}")
         return None
     return _turn(ck, sub, name, body, speakers[name], where)
+
+
+def _sound(ck: Checker, key: KeyPath, body: Any, where: str) -> Sound | None:
+    """`- sound: file` or `- sound: {file: x.wav, gain: -3}`."""
+    if not isinstance(body, dict):
+        path = ck.path(key, body)
+        return Sound(path, where) if path else None
+    data = ck.mapping(key, body, SOUND_KEYS, required=("file",)) or {}
+    path = ck.path(key + ("file",), data["file"]) if "file" in data else None
+    gain = ck.number(key + ("gain",), data.get("gain", 0.0), -40.0, 20.0)
+    return Sound(path, where, float(gain)) if path and gain is not None else None
 
 
 def _known(name: str, speakers: dict[str, Speaker]) -> str:

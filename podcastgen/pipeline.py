@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, encode, master, publish, source, tags
+from . import __version__, deliver, master, source
 from .assemble import assemble
 from .episode import Episode, Sound, validate
 from .errors import InputError
@@ -61,6 +61,7 @@ def load_episode(path: Path, options: BuildOptions) -> Episode:
         raise InputError(f"{source.show_path(path)}: provider {', '.join(missing)} is not "
                          "available in this version; build with --draft to preview every "
                          "speaker with local voices")
+    deliver.check_templates(episode)
     return episode
 
 
@@ -76,18 +77,22 @@ def output_dir(episode: Episode, options: BuildOptions) -> Path:
 
 def up_to_date(episode: Episode, outdir: Path, digest: str) -> dict[str, Any] | None:
     """The previous report when every output exists and was built from the same inputs."""
-    stem = outdir / episode.stem
-    report_file = Path(f"{stem}.report.json")
-    names = [f"{stem}.{fmt}" for fmt in episode.output.formats + episode.output.transcript]
-    if episode.output.chapters:
-        names.append(f"{stem}.chapters.json")
-    if not report_file.is_file() or not all(Path(n).is_file() for n in names):
-        return None
+    report_file = outdir / f"{episode.stem}.report.json"
     try:
         report = json.loads(report_file.read_text("utf-8"))
-    except ValueError:
+    except (OSError, ValueError):
         return None
-    return report if report.get("build_hash") == digest else None
+    if report.get("build_hash") != digest:
+        return None
+    names = _leaves(deliver.file_names(episode))
+    return report if all((outdir / name).is_file() for name in names) else None
+
+
+def _leaves(tree: Any) -> list[str]:
+    """Every file name in `deliver.file_names`' nested roles."""
+    if isinstance(tree, dict):
+        return [n for value in tree.values() for n in _leaves(value)]
+    return [tree] if isinstance(tree, str) else []
 
 
 def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -110,22 +115,13 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
                              true_peak=prod.true_peak)
     result = BuildResult(episode, outdir)
     with staging(outdir) as stage:
-        audio = stage / f"{episode.stem}.mp3"
-        loud = encode.encode_checked(mastered, out.sample_rate, audio, loudness=prod.loudness,
-                                     true_peak=prod.true_peak, bitrate=out.bitrate)
-        chapters = placed.chapters if out.chapters else ()
-        tags.write_mp3_tags(audio, episode.meta, chapters, duration_s=placed.duration_s,
-                            transcript=publish.transcript_text(placed.cues), loudness=loud,
-                            build_hash=digest)
+        measured = deliver.write_audio(stage, episode, mastered, placed, digest)
+        loud = measured[out.formats[0]]  # the report's headline figures: the first format's
+        deliver.write_sidecars(stage, episode, placed)
         report = make_report(episode, plan, placed, loud, stats, digest)
         report["timings"] = {"synthesize_s": round(synthesized - started, 3),
                              "post_s": round(time.perf_counter() - synthesized, 3)}
-        sidecars = {"vtt": publish.vtt, "srt": publish.srt}
-        for fmt in out.transcript:
-            (stage / f"{episode.stem}.{fmt}").write_text(sidecars[fmt](placed.cues), "utf-8")
-        if out.chapters:
-            (stage / f"{episode.stem}.chapters.json").write_text(
-                publish.chapters_json(placed.chapters, title=episode.meta.title), "utf-8")
+        report.update(deliver.report_fields(stage, episode, measured))
         (stage / f"{episode.stem}.report.json").write_text(
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
         result.files = [outdir / p.name for p in sorted(stage.iterdir())]
@@ -152,7 +148,9 @@ def staging(outdir: Path) -> Iterator[Path]:
 def build_hash(episode: Episode) -> str:
     """A digest of everything that shapes the outputs: the validated episode and its files."""
     h = hashlib.sha256(f"podcastgen {__version__}\n{episode!r}".encode())
-    files = [episode.meta.cover, episode.production.intro, episode.production.outro]
+    prod, out = episode.production, episode.output
+    files = [episode.meta.cover, episode.feed.image, out.notes_template, out.page_template]
+    files += [m.path for m in (prod.intro, prod.outro, prod.bed) if m is not None]
     files += [item.path for item in episode.script if isinstance(item, Sound)]
     for f in files:
         if f is not None:

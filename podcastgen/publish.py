@@ -1,4 +1,5 @@
-"""Sidecar texts for a finished episode: WebVTT, SRT, Podcasting 2.0 chapters, plain transcript.
+"""Sidecar texts for a finished episode: WebVTT, SRT, Podcasting 2.0 chapters and transcript
+JSON, plain transcript.
 
 Pure functions returning strings; the pipeline decides where they are written.
 """
@@ -15,6 +16,7 @@ from .model import Chapter, Cue
 
 SRT_WIDTH = 42
 _CHAPTERS_VERSION = "1.2.0"
+_TRANSCRIPT_VERSION = "1.0.0"
 _CLOSING = {"Pe", "Pf", "Po"}  # Unicode categories of closing punctuation
 _VTT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Scripts whose lines may break between any two characters (Han, kana, Hangul, full-width forms).
@@ -72,6 +74,17 @@ def chapters_json(chapters: Sequence[Chapter], *, title: str | None = None) -> s
     doc["chapters"] = [
         {"startTime": milliseconds(c.start_s) / 1000, "title": c.title} for c in ordered
     ]
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def transcript_json(cues: Sequence[Cue]) -> str:
+    """A Podcasting 2.0 JSON transcript: one segment per turn, times in seconds (to the ms)."""
+    segments = [
+        {"speaker": cue.name, "startTime": milliseconds(cue.start_s) / 1000,
+         "endTime": milliseconds(max(cue.start_s, cue.end_s)) / 1000, "body": _one_line(cue.text)}
+        for cue in cues
+    ]
+    doc = {"version": _TRANSCRIPT_VERSION, "segments": segments}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

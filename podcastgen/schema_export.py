@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import episode as ep
+from . import settings
 from .providers import KNOWN
 from .providers.local import VOICES as LOCAL_VOICES
 
@@ -37,6 +38,7 @@ TOP = {
     "explicit": {"type": "boolean"}, "category": TEXT, "website": TEXT,
     "speakers": {"$ref": "#/$defs/speakers"}, "synthesis": {"$ref": "#/$defs/synthesis"},
     "production": {"$ref": "#/$defs/production"}, "output": {"$ref": "#/$defs/output"},
+    "feed": {"$ref": "#/$defs/feed"},
     "script": {"$ref": "#/$defs/script"},
     "providers": {"type": "object", "propertyNames": {"enum": list(KNOWN)},
                   "additionalProperties": ANY_MAP},
@@ -47,18 +49,30 @@ TURN = {"text": TEXT, "emotion": TEXT, "instruction": TEXT, "speed": SPEED}
 SYNTHESIS = {"provider": {"enum": list(KNOWN)}, "model": {"anyOf": [TEXT, {"type": "null"}]},
              "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP}
 REFERENCE = {"audio": PATH, "text": TEXT}
+GAIN = _number(-40, 20)
+FADE = _number(0, settings.MAX_FADE_S)
+MUSIC = {"file": PATH, "gain": GAIN, "fade_in": FADE, "fade_out": FADE, "crossfade": FADE}
+BED = {"file": PATH, "level": _number(-60, -10), "duck": _number(0, 40), "gain": GAIN,
+       "fade_in": FADE, "fade_out": FADE, "attack": _number(0.01, 5),
+       "release": _number(0.01, 5)}
 PRODUCTION = {"gap": _number(0, 10), "loudness": _number(-40, -5), "true_peak": _number(-9, 0),
-              "intro": PATH, "outro": PATH,
-              "bed": {"not": {}, "description": "music beds are not supported by this version"}}
+              "intro": {"$ref": "#/$defs/music"}, "outro": {"$ref": "#/$defs/music"},
+              "bed": {"$ref": "#/$defs/bed"}}
 OUTPUT = {
-    "formats": _list_of({"enum": list(ep.FORMATS_SUPPORTED)}),
+    "formats": {**_list_of({"enum": list(settings.FORMATS)}), "minItems": 1},
     "bitrate": {"type": "string", "pattern": r"^([3-9][0-9]|[12][0-9][0-9]|3[01][0-9]|320)k$"},
     "sample_rate": {"enum": [22050, 24000, 32000, 44100, 48000]},
-    "channels": {"enum": [1]},
-    "transcript": _list_of({"enum": ["vtt", "srt"]}),
+    "channels": {"enum": [1, 2]},
+    "transcript": _list_of({"enum": list(settings.TRANSCRIPTS)}),
     "chapters": {"type": "boolean"},
+    "show_notes": {"anyOf": [{"type": "boolean"}, {
+        "type": "object", "properties": {"markdown": PATH, "html": PATH},
+        "additionalProperties": False}]},
 }
-DIRECTIVES = {"chapter": TEXT, "pause": _number(0.01, 60), "sound": PATH}
+FEED = {"description": TEXT, "author": TEXT, "email": TEXT, "copyright": TEXT,
+        "type": {"enum": ["episodic", "serial"]}, "image": PATH, "guid": TEXT,
+        "episode_type": {"enum": ["full", "trailer", "bonus"]}}
+DIRECTIVES = {"chapter": TEXT, "pause": _number(0.01, 60), "sound": {"$ref": "#/$defs/sound"}}
 
 
 def _mapping(keys: tuple[str, ...], known: dict[str, Any], *,
@@ -112,8 +126,13 @@ def episode_schema(*, show: bool = False) -> dict[str, Any]:
             "speaker": _speaker(),
             "reference": _mapping(ep.REFERENCE_KEYS, REFERENCE, required=ep.REFERENCE_KEYS),
             "synthesis": _mapping(ep.SYNTHESIS_KEYS, SYNTHESIS),
-            "production": _mapping(ep.PRODUCTION_KEYS, PRODUCTION),
-            "output": _mapping(ep.OUTPUT_KEYS, OUTPUT),
+            "production": _mapping(settings.PRODUCTION_KEYS, PRODUCTION),
+            "output": _mapping(settings.OUTPUT_KEYS, OUTPUT),
+            "music": {"anyOf": [PATH, _mapping(settings.MUSIC_KEYS, MUSIC, required=("file",))]},
+            "bed": {"anyOf": [PATH, _mapping(settings.BED_KEYS, BED, required=("file",))]},
+            "feed": _mapping(settings.FEED_KEYS, FEED),
+            "sound": {"anyOf": [PATH, _mapping(ep.SOUND_KEYS, {"file": PATH, "gain": GAIN},
+                                               required=("file",))]},
             "script": _script(),
             "turn": {"anyOf": [TEXT, _mapping(ep.TURN_KEYS, TURN, required=("text",))]},
         },

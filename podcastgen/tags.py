@@ -1,4 +1,10 @@
-"""ID3v2.3 tags and chapters for the finished MP3; every mutagen call stays behind this module."""
+"""Tags and chapters for every delivered format; every mutagen call stays behind this module
+and its two siblings (tags_mp4 for M4A, tags_vorbis for Opus and FLAC).
+
+MP3 and WAV carry the same ID3v2.3 tag (WAV in its `id3 ` chunk, which ffmpeg and most
+players read): title, show, artist, number, season, date, genre, description, transcript,
+duration, cover, loudness figures, build hash and chapters.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mutagen import MutagenError
+from mutagen.wave import WAVE
 from mutagen.id3 import (
     APIC,
     CHAP,
@@ -43,6 +50,17 @@ _COVER_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jp
 _UTF8 = Encoding.UTF8  # mutagen re-encodes as UTF-16 when saving v2.3
 
 
+def write_tags(path: Path, fmt: str, meta: Meta, chapters: Sequence[Chapter], *,
+               duration_s: float, transcript: str, loudness: Loudness, build_hash: str) -> None:
+    """Tag a freshly encoded `fmt` file (mp3, m4a, opus, flac or wav) in place."""
+    from . import tags_mp4, tags_vorbis
+
+    writers = {"mp3": write_mp3_tags, "wav": write_wav_tags, "m4a": tags_mp4.write_m4a_tags,
+               "opus": tags_vorbis.write_opus_tags, "flac": tags_vorbis.write_flac_tags}
+    writers[fmt](path, meta, chapters, duration_s=duration_s, transcript=transcript,
+                 loudness=loudness, build_hash=build_hash)
+
+
 def write_mp3_tags(
     path: Path,
     meta: Meta,
@@ -56,18 +74,38 @@ def write_mp3_tags(
     """Replace any tag on the MP3 at `path` with an ID3v2.3 tag describing the episode."""
     try:
         tags = ID3()
-        for frame in _episode_frames(meta, duration_s, transcript, loudness, build_hash):
-            tags.add(frame)
-        if meta.cover is not None:
-            tags.add(_cover_frame(meta.cover))
-        for frame in _chapter_frames(chapters, duration_s):
-            tags.add(frame)
-        tags.update_to_v23()
-        _equalize_chapter_sizes(tags.getall("CHAP"))
+        _fill(tags, meta, chapters, duration_s, transcript, loudness, build_hash)
         with open(path, "r+b") as mp3:  # an existing file only: never create one
             tags.save(mp3, v2_version=3, v1=0)
     except (MutagenError, OSError, ValueError) as exc:
         raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+
+
+def write_wav_tags(path: Path, meta: Meta, chapters: Sequence[Chapter], *, duration_s: float,
+                   transcript: str, loudness: Loudness, build_hash: str) -> None:
+    """The MP3's ID3v2.3 tag, written into the WAV file's `id3 ` chunk."""
+    try:
+        wave = WAVE(path)
+        if wave.tags is None:
+            wave.add_tags()
+        _fill(wave.tags, meta, chapters, duration_s, transcript, loudness, build_hash)
+        wave.save(v2_version=3)
+    except (MutagenError, OSError, ValueError) as exc:
+        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+
+
+def _fill(tags: ID3, meta: Meta, chapters: Sequence[Chapter], duration_s: float,
+          transcript: str, loudness: Loudness, build_hash: str) -> None:
+    """Put every episode frame, the cover and the chapters into `tags`, ready for v2.3."""
+    tags.clear()
+    for frame in _episode_frames(meta, duration_s, transcript, loudness, build_hash):
+        tags.add(frame)
+    if meta.cover is not None:
+        tags.add(_cover_frame(meta.cover))
+    for frame in _chapter_frames(chapters, duration_s):
+        tags.add(frame)
+    tags.update_to_v23()
+    _equalize_chapter_sizes(tags.getall("CHAP"))
 
 
 def _episode_frames(
@@ -92,14 +130,18 @@ def _episode_frames(
         yield COMM(encoding=_UTF8, lang=lang, desc="", text=[meta.description])
     if transcript:
         yield USLT(encoding=_UTF8, lang=lang, desc="", text=transcript)
-    extras = {
+    for desc, value in extras(loudness, build_hash).items():
+        yield TXXX(encoding=_UTF8, desc=desc, text=[value])
+
+
+def extras(loudness: Loudness, build_hash: str) -> dict[str, str]:
+    """The measured figures and build hash, as every format's custom text fields carry them."""
+    found = {
         "LOUDNESS_LUFS": f"{loudness.integrated_lufs:.1f}",
         "TRUE_PEAK_DBTP": f"{loudness.true_peak_dbtp:.1f}",
         "PODCASTGEN_BUILD": build_hash,
     }
-    for desc, value in extras.items():
-        if value:
-            yield TXXX(encoding=_UTF8, desc=desc, text=[value])
+    return {name: value for name, value in found.items() if value}
 
 
 def language_code(language: str) -> str:
@@ -108,13 +150,19 @@ def language_code(language: str) -> str:
     return _LANGUAGES.get(primary, "eng")
 
 
-def _cover_frame(cover: Path) -> APIC:
-    """The front-cover picture, its MIME type taken from the file's magic bytes."""
+def cover_mime(cover: Path) -> tuple[bytes, str]:
+    """The cover's bytes and MIME type, taken from the file's magic bytes (PNG or JPEG)."""
     data = Path(cover).read_bytes()
     for magic, mime in _COVER_TYPES:
         if data.startswith(magic):
-            return APIC(encoding=_UTF8, mime=mime, type=PictureType.COVER_FRONT, desc="", data=data)
+            return data, mime
     raise ValueError(f"cover {Path(cover).name} is neither PNG nor JPEG")
+
+
+def _cover_frame(cover: Path) -> APIC:
+    """The front-cover picture."""
+    data, mime = cover_mime(cover)
+    return APIC(encoding=_UTF8, mime=mime, type=PictureType.COVER_FRONT, desc="", data=data)
 
 
 def _chapter_frames(chapters: Sequence[Chapter], duration_s: float) -> list[Frame]:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate the example show's small assets: a chime, an intro sting and the cover art.
+"""Regenerate the example show's small assets: a chime, intro and outro stings, a music bed
+loop and the cover art.
 
 The files are committed (they are tiny); this script shows how they were made and remakes
 them deterministically: `python scripts/make_assets.py`.
@@ -50,6 +51,37 @@ def intro() -> np.ndarray:
     return fade(out)
 
 
+def outro() -> np.ndarray:
+    """The intro's arpeggio falling instead of rising, over a longer pad."""
+    out = np.zeros(int(5.0 * RATE), np.float32)
+    t = np.arange(len(out)) / RATE
+    pad = sum(np.sin(2 * np.pi * f * t) for f in (196.0, 246.9, 293.7)) * 0.08
+    out += (pad * np.minimum(1, t / 0.6) * np.minimum(1, (5.0 - t) / 2.0)).astype(np.float32)
+    for i, f in enumerate((880.0, 659.3, 554.4, 440.0, 329.6)):
+        start = int(i * 0.4 * RATE)
+        note = tone(f, 2.5, 1.8)[: len(out) - start] * 0.2
+        out[start:start + len(note)] += note
+    return fade(out)
+
+
+BED_RATE = 22050  # a bed sits under speech: half the bandwidth keeps the file tiny
+
+
+def bed(seconds: float = 6.0) -> np.ndarray:
+    """A calm loop: two soft chords, three seconds each, with a slow pulse; whole cycles only,
+    so it repeats without a seam."""
+    n = int(seconds * BED_RATE)
+    t = np.arange(n) / BED_RATE
+    out = np.zeros(n)
+    for i, chord in enumerate(((220.0, 261.6, 329.6), (196.0, 246.9, 293.7))):
+        part = (t >= i * seconds / 2) & (t < (i + 1) * seconds / 2)
+        local = t[part] - i * seconds / 2
+        swell = np.sin(np.pi * local / (seconds / 2)) ** 0.5
+        out[part] = swell * sum(np.sin(2 * np.pi * f * t[part]) for f in chord) / 3
+    pulse = 0.75 + 0.25 * np.cos(2 * np.pi * t * 4 / seconds)
+    return (0.25 * out * pulse).astype(np.float32)
+
+
 def fade(x: np.ndarray, seconds: float = 0.02) -> np.ndarray:
     n = int(seconds * RATE)
     ramp = np.linspace(0, 1, n, dtype=np.float32)
@@ -58,9 +90,9 @@ def fade(x: np.ndarray, seconds: float = 0.02) -> np.ndarray:
     return x
 
 
-def write_flac(samples: np.ndarray, dest: Path) -> None:
+def write_flac(samples: np.ndarray, dest: Path, rate: int = RATE) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    ffmpeg.run(["-y", "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "-",
+    ffmpeg.run(["-y", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-",
                 "-sample_fmt", "s16", "-map_metadata", "-1", "-c:a", "flac",
                 "-compression_level", "8", str(dest)], stdin=samples.astype("<f4").tobytes())
 
@@ -93,9 +125,12 @@ def main() -> None:
     show = ROOT / "episodes"
     write_flac(chime(), show / "sfx" / "chime.flac")
     write_flac(intro(), show / "music" / "intro.flac")
+    write_flac(outro(), show / "music" / "outro.flac")
+    write_flac(bed(), show / "music" / "bed.flac", BED_RATE)
     (show / "art").mkdir(parents=True, exist_ok=True)
     (show / "art" / "cover.png").write_bytes(cover())
-    for f in ("sfx/chime.flac", "music/intro.flac", "art/cover.png"):
+    for f in ("sfx/chime.flac", "music/intro.flac", "music/outro.flac", "music/bed.flac",
+              "art/cover.png"):
         print(f"wrote episodes/{f} ({(show / f).stat().st_size // 1024} KiB)")
 
 

@@ -49,10 +49,11 @@ def decoded(built: Path) -> np.ndarray:
     return ffmpeg.decode(built / "welcome.mp3", RATE)
 
 
-def test_outputs_are_exactly_the_promised_files(built: Path) -> None:
-    assert sorted(p.name for p in built.iterdir()) == [
+def test_outputs_are_exactly_the_promised_files(built: Path, report: dict) -> None:
+    assert sorted(p.name for p in built.iterdir()) == sorted([
         "welcome.chapters.json", "welcome.mp3", "welcome.report.json", "welcome.srt",
-        "welcome.vtt"]
+        "welcome.vtt", "welcome.transcript.json", "welcome.md", "welcome.html",
+        report["files"]["cover"]])
 
 
 def test_duration_loudness_and_true_peak_of_the_encoded_file(
@@ -123,7 +124,8 @@ def test_mutagen_reads_back_every_tag(built: Path, report: dict) -> None:
 
 def _cue_starts(text: str, sep: str) -> list[float]:
     pattern = rf"(\d\d):(\d\d):(\d\d){sep}(\d\d\d) --> "
-    return [round(int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000, 3)
+    # whole milliseconds over 1000: the same double as round(seconds, 3), whatever the time
+    return [(int(h) * 3_600_000 + int(m) * 60_000 + int(s) * 1000 + int(ms)) / 1000
             for h, m, s, ms in re.findall(pattern, text)]
 
 

@@ -42,3 +42,15 @@ def test_undecodable_sound_fails_with_one_line_and_no_output(tmp_path: Path) -> 
     assert len(lines) == 1 and lines[0].startswith("ep.yaml:6: cannot use bad.wav as audio (")
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "build").exists()
+
+
+def test_feed_refuses_a_folder_without_builds_and_a_bad_base_url(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feed", str(tmp_path), "--base-url", "https://example.org/",
+                 "-o", str(tmp_path / "feed.xml")]) == 2
+    assert capsys.readouterr().err == f"{tmp_path}: no built episodes here (no *.report.json " \
+        "files)\n"
+    assert main(["feed", str(tmp_path), "--base-url", "example.org"]) == 2
+    assert capsys.readouterr().err == "--base-url must start with http:// or https://, got " \
+        "'example.org'\n"
+    assert not (tmp_path / "feed.xml").exists()

@@ -103,7 +103,7 @@ def test_the_schema_has_exactly_the_keys_the_validator_accepts(
     real = checker_module.Checker.mapping
 
     def spy(self: Any, key: tuple, value: Any, allowed: Any, required: Any = ()) -> Any:
-        wild = {"speakers": (1,), "script": (1, 2)}.get(key[0] if key else "", ())
+        wild = {"speakers": (1,), "script": (1,)}.get(key[0] if key else "", ())
         shape = tuple("*" if i in wild else k for i, k in enumerate(key))
         seen[shape] = tuple(allowed)
         return real(self, key, value, allowed, required)
@@ -112,9 +112,10 @@ def test_the_schema_has_exactly_the_keys_the_validator_accepts(
     (tmp_path / "podcastgen.yaml").write_text("")
     (tmp_path / "clip.wav").write_bytes(b"RIFF")
     (tmp_path / "ep.yaml").write_text(
-        "title: T\nsynthesis: {provider: local}\nproduction: {gap: 0.3}\noutput: {bitrate: 96k}\n"
+        "title: T\nsynthesis: {provider: local}\noutput: {bitrate: 96k}\n"
+        "production: {gap: 0.3, intro: {file: clip.wav}, bed: {file: clip.wav}}\n"
         "providers: {openai: {}}\nspeakers:\n  a: {reference: {audio: clip.wav, text: Hi.}}\n"
-        "script:\n  - a: {text: Hello., speed: 1.1}\n")
+        "script:\n  - a: {text: Hello., speed: 1.1}\n  - sound: {file: clip.wav, gain: -2}\n")
     validate(source.load(tmp_path / "ep.yaml", tmp_path), tmp_path)
     defs = schema["$defs"]
     expected = {
@@ -124,7 +125,11 @@ def test_the_schema_has_exactly_the_keys_the_validator_accepts(
         ("speakers", "*", "reference"): list(defs["reference"]["properties"]),
         ("production",): list(defs["production"]["properties"]),
         ("output",): list(defs["output"]["properties"]),
-        ("script", "*", "*"): list(defs["turn"]["anyOf"][1]["properties"]),
+        ("feed",): list(defs["feed"]["properties"]),
+        ("production", "intro"): list(defs["music"]["anyOf"][1]["properties"]),
+        ("production", "bed"): list(defs["bed"]["anyOf"][1]["properties"]),
+        ("script", "*", "sound"): list(defs["sound"]["anyOf"][1]["properties"]),
+        ("script", "*", "a"): list(defs["turn"]["anyOf"][1]["properties"]),
         ("providers",): schema["properties"]["providers"]["propertyNames"]["enum"],
     }
     assert {k: sorted(v) for k, v in seen.items()} == {k: sorted(v) for k, v in expected.items()}

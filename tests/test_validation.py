@@ -45,7 +45,7 @@ CASES = [
     ("unknown-key", HEADER + "colour: blue\n" + SCRIPT,
      "ep.yaml:5: colour: unknown key; expected one of: title, show, number, season, date, "
      "language, authors, description, cover, explicit, category, website, speakers, synthesis, "
-     "production, output, script, providers"),
+     "production, output, script, providers, feed"),
     ("number-as-text", HEADER + "number: one\n" + SCRIPT,
      "ep.yaml:5: number: expected a whole number, got text ('one')"),
     ("gap-as-text", HEADER + "production: {gap: short}\n" + SCRIPT,
@@ -243,3 +243,70 @@ def test_shipped_templates_validate_beside_the_example_show(template: Path,
     shutil.copy(template, target)
     episode = load_episode(target, BuildOptions())
     assert episode.meta.show == "Signal and Noise" and episode.warnings == ()
+
+
+PRODUCTION_CASES = [
+    ("bed-key-typo", "production:\n  bed: {file: music/bed.flac, duk: 12}\n",
+     "ep.yaml:6: production.bed.duk: unknown key; did you mean 'duck'?"),
+    ("bed-duck-range", "production:\n  bed: {file: music/bed.flac, duck: 50}\n",
+     "ep.yaml:6: production.bed.duck: must be between 0 and 40, got 50"),
+    ("bed-without-file", "production:\n  bed:\n    level: -20\n",
+     "ep.yaml:6: production.bed.file: missing required key"),
+    ("bed-file-missing", "production:\n  bed: music/none.flac\n",
+     "ep.yaml:6: production.bed: file not found: music/none.flac"),
+    ("bed-number", "production:\n  bed: 3\n",
+     "ep.yaml:6: production.bed: expected a file or a mapping with file: and level, duck, gain, "
+     "fade_in, fade_out, attack, release; got a number (3)"),
+    ("bed-attack-zero", "production:\n  bed:\n    file: music/bed.flac\n    attack: 0\n",
+     "ep.yaml:8: production.bed.attack: must be between 0.01 and 5, got 0"),
+    ("intro-crossfade-text", "production:\n  intro: {file: music/intro.flac, crossfade: long}\n",
+     "ep.yaml:6: production.intro.crossfade: expected a number, got text ('long')"),
+    ("outro-gain-range", "production:\n  outro: {file: music/intro.flac, gain: 30}\n",
+     "ep.yaml:6: production.outro.gain: must be between -40 and 20, got 30"),
+    ("sound-gain-text", SCRIPT + "  - sound: {file: music/bed.flac, gain: loud}\n",
+     "ep.yaml:8: script.2.sound.gain: expected a number, got text ('loud')"),
+    ("sound-without-file", SCRIPT + "  - sound: {gain: -3}\n",
+     "ep.yaml:8: script.2.sound.file: missing required key"),
+    ("format-unknown", "output: {formats: [mp3, ogg]}\n",
+     "ep.yaml:5: output.formats.1: must be one of: mp3, m4a, opus, flac, wav; got 'ogg'"),
+    ("formats-empty", "output:\n  formats: []\n",
+     "ep.yaml:6: output.formats: name at least one format, e.g. [mp3]"),
+    ("channels", "output:\n  channels: 6\n",
+     "ep.yaml:6: output.channels: must be one of: 1, 2; got a number (6)"),
+    ("transcript-kind", "output:\n  transcript: [vtt, txt]\n",
+     "ep.yaml:6: output.transcript.1: must be one of: vtt, srt, json; got 'txt'"),
+    ("show-notes-text", "output:\n  show_notes: yes please\n",
+     "ep.yaml:6: output.show_notes: expected true, false or a mapping with markdown: and html: "
+     "templates; got text ('yes please')"),
+    ("show-notes-missing", "output:\n  show_notes: {html: none.html.j2}\n",
+     "ep.yaml:6: output.show_notes.html: file not found: none.html.j2"),
+    ("feed-email", "feed:\n  email: nobody\n",
+     "ep.yaml:6: feed.email: expected an e-mail address like host@example.org, got 'nobody'"),
+    ("feed-type", "feed: {type: daily}\n",
+     "ep.yaml:5: feed.type: must be one of: episodic, serial; got 'daily'"),
+    ("feed-episode-type", "feed: {episode_type: teaser}\n",
+     "ep.yaml:5: feed.episode_type: must be one of: full, trailer, bonus; got 'teaser'"),
+    ("template-syntax", "output:\n  show_notes: {markdown: notes.md.j2}\n",
+     "notes.md.j2:2: template error: unexpected end of template, expected 'end of print "
+     "statement'."),
+    ("template-undefined", "output:\n  show_notes: {html: page.html.j2}\n",
+     "page.html.j2:2: template error: 'dict object' has no attribute 'subtitle'"),
+]
+
+
+@pytest.mark.parametrize("text,expected", [c[1:] for c in PRODUCTION_CASES],
+                         ids=[c[0] for c in PRODUCTION_CASES])
+def test_malformed_production_output_or_feed(project: Path, capsys: pytest.CaptureFixture[str],
+                                             text: str, expected: str) -> None:
+    (project / "music").mkdir()
+    for name in ("bed.flac", "intro.flac"):
+        (project / "music" / name).write_bytes(b"fLaC")  # only its existence is checked here
+    (project / "notes.md.j2").write_text("# {{ episode.title }}\n{{ episode.show \n")
+    (project / "page.html.j2").write_text("<h1>{{ episode.title }}</h1>\n"
+                                          "<p>{{ episode.subtitle }}</p>\n")
+    body = text if text.startswith(SCRIPT) else text + SCRIPT
+    (project / "ep.yaml").write_text(HEADER + body, encoding="utf-8")
+    before = sorted(p.name for p in project.iterdir())
+    code, lines = run_build(capsys, "ep.yaml")
+    assert (code, lines) == (2, [expected])
+    assert sorted(p.name for p in project.iterdir()) == before  # nothing written
