@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import moss
 from .errors import ValidationError
 from .model import Meta
 from .providers import KNOWN, REGISTRY
@@ -57,6 +58,7 @@ class Synthesis:
     mode: str = "turns"
     speed: float = 1.0
     options: tuple[tuple[str, Any], ...] = ()
+    block_seconds: float = 180.0  # dialogue mode: expected audio per request, at most
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,11 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     data = ck.mapping((), doc.data, TOP_KEYS, required=("title", "speakers", "script")) or {}
     meta = _meta(ck, data)
     synthesis = _synthesis(ck, data.get("synthesis", {}))
+    ck.dialogue = synthesis.mode == "dialogue"
     speakers = _speakers(ck, data.get("speakers"), synthesis)
     if draft:
         speakers = draft_voices(speakers)
+        synthesis = replace(synthesis, mode="turns")  # local voices speak turn by turn
     production = _production(ck, data.get("production", {}))
     output = _output(ck, data.get("output", {}))
     raw = data.get("speakers")
@@ -190,15 +194,24 @@ def _options(ck: Checker, key: KeyPath, value: Any) -> tuple[tuple[str, Any], ..
 
 def _synthesis(ck: Checker, value: Any) -> Synthesis:
     key: KeyPath = ("synthesis",)
-    data = ck.mapping(key, value, ("provider", "model", "mode", "speed", "options")) or {}
-    provider = ck.choice(key + ("provider",), data.get("provider", "local"), KNOWN) or "local"
+    data = ck.mapping(key, value, ("provider", "model", "mode", "speed", "options",
+                                   "block_seconds")) or {}
+    mode = ck.choice(key + ("mode",), data.get("mode", "turns"), ("turns", "dialogue"))
+    dialogue = mode == "dialogue"
+    provider = ck.choice(key + ("provider",), data.get(
+        "provider", "siliconflow" if dialogue else "local"), KNOWN) or "local"
     model = data.get("model")
     if model is not None:
         model = ck.text(key + ("model",), model)
-    mode = ck.choice(key + ("mode",), data.get("mode", "turns"), ("turns", "dialogue"))
+    elif dialogue and provider == "siliconflow":
+        model = moss.MODEL
     speed = ck.number(key + ("speed",), data.get("speed", 1.0), 0.25, 4.0)
     options = _options(ck, key + ("options",), data.get("options", {}))
-    return Synthesis(provider, model, mode or "turns", speed or 1.0, options)
+    block = ck.number(key + ("block_seconds",), data.get("block_seconds", 180.0), 20.0, 600.0)
+    if dialogue:
+        _dialogue_model(ck, key, provider, model)
+    return Synthesis(provider, model, mode or "turns", speed or 1.0, options,
+                     float(block or 180.0))
 
 
 def _speakers(ck: Checker, value: Any, synthesis: Synthesis) -> dict[str, Speaker]:
@@ -238,7 +251,9 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
     if provider == "local" and voice is not None and voice not in LOCAL_VOICES:
         ck.fail(key + ("voice",), f"unknown local voice {voice!r}; local voices: "
                 f"{', '.join(LOCAL_VOICES)} (see `podcastgen voices local`)")
-    if provider not in (None, "local") and voice is None and reference is None:
+    if synthesis.mode == "dialogue":
+        _dialogue_speaker(ck, key, data, synthesis, reference)
+    elif provider not in (None, "local") and voice is None and reference is None:
         ck.fail(key, f"speakers on {provider} need a voice or a reference clip")
     return Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
                    reference, tuple(sorted(options.items())))
@@ -394,6 +409,9 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
         fields, speed, text = {}, None, ck.text(key, body)
     if text is None:
         return None
+    if ck.dialogue and not moss.clean(text):
+        ck.fail(key, "nothing is left for MOSS-TTSD to speak once its unspoken marks are "
+                "removed; write the words out")
     if speaker.provider == "local" and unspeakable(text):
         ck.warn(key, f"the local English voice cannot speak {unspeakable(text)[:12]!r}; "
                 "those characters are left out (use a cloud provider for this text)")
@@ -402,6 +420,11 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
 
 def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: list[str]) -> None:
     """A field the speaker's provider cannot honour is an error, never a silent drop."""
+    if ck.dialogue and not ck.draft:
+        for f in used:
+            ck.fail(key + (f,), f"MOSS-TTSD dialogue mode cannot honour a per-turn {f}; "
+                    "remove it, or use mode: turns")
+        return
     provider = REGISTRY.get(speaker.provider)
     if provider is None:
         return  # providers not in this build are refused at build time, with a clear message
@@ -413,3 +436,33 @@ def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: list[str]) -> 
         else:
             ck.fail(key + (f,), f"the {speaker.provider} provider does not support {f}; "
                     "remove it or choose a provider that does")
+
+
+def _dialogue_model(ck: Checker, key: KeyPath, provider: str | None, model: str | None) -> None:
+    """Dialogue mode runs on MOSS-TTSD, which SiliconFlow serves."""
+    if provider != "siliconflow":
+        ck.fail(key + ("provider",), f"dialogue mode needs provider siliconflow (MOSS-TTSD), "
+                f"got {provider!r}; or use mode: turns")
+    elif model != moss.MODEL:
+        ck.fail(key + ("model",), f"dialogue mode needs model {moss.MODEL}, got {model!r}; "
+                "or use mode: turns")
+
+
+def _dialogue_speaker(ck: Checker, key: KeyPath, data: dict[str, Any], synthesis: Synthesis,
+                      reference: Reference | None) -> None:
+    """In a dialogue block every speaker is cloned from its reference and shares the
+    block's one model, speed and options."""
+    for field_, want in (("provider", synthesis.provider), ("model", synthesis.model),
+                         ("speed", synthesis.speed)):
+        if field_ in data and data[field_] != want:
+            ck.fail(key + (field_,), f"in dialogue mode every speaker uses synthesis.{field_} "
+                    f"({want}); remove it, or set synthesis.{field_}")
+    if "options" in data:
+        ck.fail(key + ("options",), "in dialogue mode options apply to whole blocks; move "
+                "them to synthesis.options")
+    if "voice" in data:
+        ck.warn(key + ("voice",), "voice is not used in dialogue mode: MOSS-TTSD speaks "
+                "with the voice of the reference clip")
+    if "reference" not in data:
+        ck.fail(key, "dialogue mode (MOSS-TTSD) clones every voice from a reference clip; "
+                "add reference: {audio: <clip>, text: <its transcript>}")
