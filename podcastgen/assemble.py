@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from . import master
-from .audio import Timeline, gain, load_clip, resample
+from .audio import Timeline, fade_edges, gain, load_clip, resample, trim_silence
 from .episode import ChapterMark, Episode, Pause, Sound, Turn
 from .errors import AudioError
 from .model import Chapter, Cue, Placed
-from .plan import Plan
 from .providers import Audio
 
 SPEECH_LUFS = -20.0  # working level for every turn before the final normalization
@@ -24,6 +23,7 @@ SOUND_LUFS = SPEECH_LUFS - 3.0  # effects and music sit a little under the voice
 MAX_LEVEL_GAIN_DB = 24.0
 LEAD_IN_S = 0.3
 TAIL_S = 0.8
+JOIN_PAUSE_S = 0.25  # between the pieces of a turn split for a provider's input limit
 
 
 def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
@@ -34,7 +34,21 @@ def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
 def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
     """A turn's chunks joined, resampled once to the output rate, and levelled."""
     parts = [resample(c.samples, c.sample_rate, rate) for c in clips]
+    if len(parts) > 1:
+        parts = joined(parts, rate)
     return levelled(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate, SPEECH_LUFS)
+
+
+def joined(parts: list[np.ndarray], rate: int) -> list[np.ndarray]:
+    """The pieces of one long turn as one utterance: each trimmed, its edges faded (no click
+    where the cut falls), with a sentence-length pause between them."""
+    pause = np.zeros(int(round(JOIN_PAUSE_S * rate)), np.float32)
+    out: list[np.ndarray] = []
+    for part in parts:
+        part = fade_edges(trim_silence(part, rate), rate)
+        if len(part):
+            out.extend([pause, part] if out else [part])
+    return out
 
 
 def sound_audio(path: Path, rate: int, where: str) -> np.ndarray:
@@ -77,8 +91,9 @@ class _Placer:
         self.cues.append(Cue(len(self.cues), item.speaker, name, item.text, start, end, provider))
 
 
-def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarray, Placed]:
-    """The episode's audio at the output rate, with its cues and chapters."""
+def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarray, Placed]:
+    """The episode's audio at the output rate, with its cues and chapters; `clips` holds each
+    turn's audio by script index."""
     rate = episode.output.sample_rate
     placer = _Placer(episode, rate)
     placer.timeline.silence(LEAD_IN_S)
@@ -95,9 +110,8 @@ def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarr
             placer.clip(sound_audio(item.path, rate, item.where))
             placer.spoken = True
         elif isinstance(item, Turn):
-            jobs = plan.turn_jobs[index]
-            samples = turn_audio([clips[j] for j in jobs], rate)
-            placer.turn(item, samples, plan.jobs[jobs[0]].provider)
+            samples = turn_audio(clips.get(index, []), rate)
+            placer.turn(item, samples, episode.speakers[item.speaker].provider)
     if prod.outro:
         placer.clip(sound_audio(prod.outro, rate, "production.outro"))
     placer.chapters += [Chapter(t, placer.timeline.seconds()) for t in placer.pending]

@@ -25,8 +25,13 @@ def parser() -> argparse.ArgumentParser:
                    "offline local voices")
     b.add_argument("--allow-outside", action="store_true", help="allow paths outside the project")
     b.add_argument("--quiet", "-q", action="store_true", help="print only errors")
-    v = sub.add_parser("voices", help="list a provider's voices")
-    v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
+    v = sub.add_parser("voices", help="list, upload (clone) and delete a provider's voices")
+    v.add_argument("args", nargs="+", metavar="WORD", help="`list PROVIDER`, `upload PROVIDER "
+                   "CLIP --name N --text T`, `delete PROVIDER VOICE` (or just `PROVIDER`)")
+    v.add_argument("--name", help="upload: a name for the new voice")
+    v.add_argument("--text", help="upload: the exact transcript of the clip")
+    v.add_argument("--model", help="upload: the model the voice is for (default: the "
+                   "provider's default model)")
     return p
 
 
@@ -35,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
-        return _voices(args.args)
+        from .voices import command
+
+        return command(args.args, name=args.name, text=args.text, model=args.model)
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
@@ -74,21 +81,6 @@ def _rel(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
-
-
-def _voices(words: list[str]) -> int:
-    from .providers import KNOWN, REGISTRY
-
-    name = words[-1]
-    if words[0] == "list" and len(words) == 2 or len(words) == 1:
-        if name not in REGISTRY:
-            known = ", ".join(REGISTRY)
-            extra = " (not available in this version)" if name in KNOWN else ""
-            raise InputError(f"unknown provider {name!r}{extra}; please select one of: {known}")
-        for voice, description in REGISTRY[name]().voices().items():
-            print(f"{voice:<12} {description}")
-        return EXIT_OK
-    raise InputError("usage: podcastgen voices PROVIDER | podcastgen voices list PROVIDER")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from .errors import ValidationError
 from .model import Meta
 from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
+from .config import check_settings
 from .schema import Checker, describe
 from .source import Document, KeyPath
 
@@ -122,6 +123,10 @@ class Episode:
     output: Output
     script: tuple[Item, ...]
     warnings: tuple[str, ...] = field(default=())
+    # the `providers:` settings written in the episode, and (after load) the resolved configs;
+    # neither shapes the audio, so neither is part of the build hash
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    configs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def stem_of(path: Path) -> str:
@@ -150,15 +155,16 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     raw = data.get("speakers")
     ck.declared = set(raw) if isinstance(raw, dict) else None
     script = _script(ck, data.get("script"), speakers)
-    if "providers" in data:
-        ck.mapping(("providers",), data["providers"], KNOWN)
+    settings = check_settings(ck, ("providers",), data["providers"]) \
+        if "providers" in data else {}
     if ck.problems:
         raise ValidationError(ck.problems)
     if not meta.authors:
         meta = replace(meta, authors=tuple(s.name for s in speakers.values()))
     return Episode(source=doc.where[()].file, stem=stem_of(doc.where[()].file), meta=meta,
                    speakers=speakers, synthesis=synthesis, production=production,
-                   output=output, script=script, warnings=tuple(str(w) for w in ck.warnings))
+                   output=output, script=script, warnings=tuple(str(w) for w in ck.warnings),
+                   providers=settings)
 
 
 def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
@@ -239,13 +245,15 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
     if data is None:
         return None
     provider = ck.choice(key + ("provider",), data.get("provider", synthesis.provider), KNOWN)
+    inherit = provider == synthesis.provider  # synthesis.model/options are that provider's
     name = ck.text(key + ("name",), data.get("name", sid.replace("-", " ").title()))
     speed = ck.number(key + ("speed",), data.get("speed", synthesis.speed), 0.25, 4.0)
     voice = ck.text(key + ("voice",), data["voice"]) if "voice" in data else None
-    model = ck.text(key + ("model",), data["model"]) if "model" in data else synthesis.model
+    model = ck.text(key + ("model",), data["model"]) if "model" in data else \
+        synthesis.model if inherit else None
     reference = _reference(ck, key + ("reference",), data["reference"]) \
         if "reference" in data else None
-    options = dict(synthesis.options)
+    options = dict(synthesis.options) if inherit else {}
     if "options" in data:
         options.update(_options(ck, key + ("options",), data["options"]))
     if provider == "local" and voice is not None and voice not in LOCAL_VOICES:
@@ -255,8 +263,32 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
         _dialogue_speaker(ck, key, data, synthesis, reference)
     elif provider not in (None, "local") and voice is None and reference is None:
         ck.fail(key, f"speakers on {provider} need a voice or a reference clip")
-    return Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
-                   reference, tuple(sorted(options.items())))
+    speaker = Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
+                      reference, tuple(sorted(options.items())))
+    if synthesis.mode != "dialogue":
+        _provider_checks(ck, key, speaker, data)
+    elif speaker.provider == "siliconflow":  # voices come from the references in a block
+        _provider_checks(ck, key, replace(speaker, voice=None), data)
+    return speaker
+
+
+def _provider_checks(ck: Checker, key: KeyPath, speaker: Speaker, own: dict[str, Any]) -> None:
+    """The speaker's provider judges its model, voice, options and speed, before any request;
+    a problem inherited from `synthesis:` is reported where it was written."""
+    provider = REGISTRY.get(speaker.provider)
+    if provider is None:
+        return
+    found = provider.check_speaker(speaker.model, speaker.voice, speaker.reference is not None,
+                                   dict(speaker.options))
+    speed = provider.speed_problem(speaker.speed)
+    if speed:
+        found.append((("speed",), speed))
+    own_options = own.get("options") if isinstance(own.get("options"), dict) else {}
+    for sub, message in found:
+        inherited = sub[-1] not in own_options if sub[0] == "options" else sub[0] not in own
+        where = ("synthesis", *sub) if inherited and sub[0] in ("options", "model", "speed") \
+            else key + sub
+        ck.fail(where, message)
 
 
 def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
@@ -404,7 +436,10 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
             ck.text(key + (f,), v)
         speed = ck.number(key + ("speed",), data["speed"], 0.25, 4.0) if "speed" in data else None
         text = ck.text(key + ("text",), data["text"])
-        _supported(ck, key, speaker, [f for f in TURN_KEYS[1:] if f in data])
+        used = {f: data[f] for f in TURN_KEYS[1:] if f in data and data[f] is not None}
+        if speed is None:
+            used.pop("speed", None)  # already reported by the range check
+        _supported(ck, key, speaker, used)
     else:
         fields, speed, text = {}, None, ck.text(key, body)
     if text is None:
@@ -418,8 +453,9 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
     return Turn(sid, text.strip(), where, fields.get("emotion"), fields.get("instruction"), speed)
 
 
-def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: list[str]) -> None:
-    """A field the speaker's provider cannot honour is an error, never a silent drop."""
+def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: dict[str, Any]) -> None:
+    """A field the speaker's provider and model cannot honour is an error, never a silent
+    drop (in a draft, where local voices stand in, a warning)."""
     if ck.dialogue and not ck.draft:
         for f in used:
             ck.fail(key + (f,), f"MOSS-TTSD dialogue mode cannot honour a per-turn {f}; "
@@ -428,14 +464,11 @@ def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: list[str]) -> 
     provider = REGISTRY.get(speaker.provider)
     if provider is None:
         return  # providers not in this build are refused at build time, with a clear message
-    for f in used:
-        if f in provider.turn_fields:
-            continue
+    for f, message in provider.check_turn(speaker.model, used):
         if ck.draft:
             ck.warn(key + (f,), f"{f} is ignored by the local voices of --draft")
         else:
-            ck.fail(key + (f,), f"the {speaker.provider} provider does not support {f}; "
-                    "remove it or choose a provider that does")
+            ck.fail(key + (f,), message)
 
 
 def _dialogue_model(ck: Checker, key: KeyPath, provider: str | None, model: str | None) -> None:

@@ -10,11 +10,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__, encode, master, publish, source, tags
+from . import __version__, config, encode, master, publish, source, tags, voices
+from .align import turn_clips
 from .assemble import assemble
 from .episode import Episode, Sound, validate
 from .errors import InputError
@@ -49,15 +50,19 @@ def load_episode(path: Path, options: BuildOptions) -> Episode:
         raise InputError(f"{source.show_path(path)}: provider {', '.join(missing)} is not "
                          "available in this version; build with --draft to preview every "
                          "speaker with local voices")
-    return episode
+    settings = config.resolve_all({s.provider for s in episode.speakers.values()},
+                                  config.project_settings(root), episode.providers)
+    if not options.draft:
+        config.require_keys(settings, path)
+    return replace(episode, configs=settings)
 
 
 def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
-    episode = load_episode(path, options)
+    episode = voices.with_cloned_voices(load_episode(path, options))
     plan = compile_episode(episode)
     stats = SynthStats()
-    clips = synthesize(plan.jobs, stats, options.progress)
-    samples, placed = assemble(episode, plan, clips)
+    clips = synthesize(plan.jobs, stats, options.progress, episode.configs)
+    samples, placed = assemble(episode, turn_clips(plan.jobs, clips))  # dialogue blocks split
     prod, out = episode.production, episode.output
     mastered = master.master(samples, out.sample_rate, loudness=prod.loudness,
                              true_peak=prod.true_peak)

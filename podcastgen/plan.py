@@ -7,7 +7,8 @@ from pathlib import Path
 
 from . import moss
 from .episode import Episode, Speaker, Turn
-from .providers import Job
+from .providers import REGISTRY, Job
+from .text import split_text
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,8 @@ class Plan:
 
 
 def compile_episode(episode: Episode) -> Plan:
-    """One job per turn (or per dialogue block), in script order, carrying everything that
-    shapes its audio."""
+    """One job per turn (several for a turn over its provider's input limit) or per dialogue
+    block, in script order, each carrying everything that shapes its audio."""
     if episode.synthesis.mode == "dialogue":
         return dialogue_plan(episode)
     jobs: list[Job] = []
@@ -30,24 +31,32 @@ def compile_episode(episode: Episode) -> Plan:
         if not isinstance(item, Turn):
             continue
         speaker = episode.speakers[item.speaker]
-        job = Job(
-            index=len(jobs),
-            turns=(index,),
-            speaker=item.speaker,
-            text=item.text,
-            provider=speaker.provider,
-            voice=speaker.voice or "",
-            model=speaker.model,
-            speed=item.speed if item.speed is not None else speaker.speed,
-            options=speaker.options,
-            where=item.where,
-            emotion=item.emotion,
-            instruction=item.instruction,
-            references=_references(speaker),
-        )
-        turn_jobs[index] = (job.index,)
-        jobs.append(job)
+        first = len(jobs)
+        for chunk in chunks_for(speaker, item.text):
+            jobs.append(Job(
+                index=len(jobs),
+                turns=(index,),
+                speaker=item.speaker,
+                text=chunk,
+                provider=speaker.provider,
+                voice=speaker.voice or "",
+                model=speaker.model,
+                speed=item.speed if item.speed is not None else speaker.speed,
+                options=speaker.options,
+                where=item.where,
+                emotion=item.emotion,
+                instruction=item.instruction,
+                references=_references(speaker),
+            ))
+        turn_jobs[index] = tuple(range(first, len(jobs)))
     return Plan(tuple(jobs), turn_jobs)
+
+
+def chunks_for(speaker: Speaker, text: str) -> list[str]:
+    """`text` split at sentence boundaries to fit the speaker's provider and model limits."""
+    provider = REGISTRY.get(speaker.provider)
+    max_chars, max_bytes = provider.limits(speaker.model) if provider else (None, None)
+    return split_text(text, max_chars, max_bytes) or [text]
 
 
 def _references(speaker: Speaker) -> tuple[tuple[Path, str], ...]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .errors import ProviderError
-from .providers import Audio, Job, get
+from .providers import Audio, Job, ProviderConfig, get
 
 
 @dataclass
@@ -17,9 +17,11 @@ class SynthStats:
 
 
 def synthesize(jobs: tuple[Job, ...], stats: SynthStats,
-               progress: Callable[[int, int], None] | None = None) -> list[Audio]:
+               progress: Callable[[int, int], None] | None = None,
+               configs: Mapping[str, ProviderConfig] | None = None) -> list[Audio]:
     """Synthesize every job; a provider failure names the turn that failed."""
-    providers = {name: get(name) for name in {j.provider for j in jobs}}
+    configs = configs or {}
+    providers = {name: get(name, configs.get(name)) for name in {j.provider for j in jobs}}
     clips: list[Audio] = []
     for job in jobs:
         try:
