@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .text import split_text
+
 MODEL = "fnlp/MOSS-TTSD-v0.5"
 MAX_SPEAKERS = 2  # per request ([S1], [S2]) on v0.5
 TOKENS_PER_SECOND = 12.5  # audio tokens the model emits per second of speech
@@ -176,30 +178,13 @@ def script(segments: list[tuple[int, str]]) -> str:
 
 
 def chunks(text: str, max_seconds: float) -> list[str]:
-    """A turn cleaned, in pieces of at most `max_seconds` expected audio, split at sentence
-    ends (then at commas, then between words, for a sentence longer than that)."""
-    out: list[str] = []
-    for piece in _pieces(text, max_seconds, SENTENCE_ENDS):
-        cleaned = clean(piece)
-        if cleaned and out and expected_seconds(f"{out[-1]} {cleaned}") <= max_seconds:
-            out[-1] = clean(f"{out[-1]} {cleaned}")
-        elif cleaned:
-            out.append(cleaned)
-    return out
-
-
-SENTENCE_ENDS = (re.compile(r"(?<=[.!?;。！？；…])\s*"), re.compile(r"(?<=[,，、:：])\s*"),
-                 re.compile(r"\s+"))
-
-
-def _pieces(text: str, max_seconds: float, levels: tuple[re.Pattern[str], ...]) -> list[str]:
-    """Split at the coarsest level that brings every piece under the limit."""
-    if expected_seconds(text) <= max_seconds or not levels:
-        return [text]
-    out = []
-    for piece in levels[0].split(text):
-        out += _pieces(piece, max_seconds, levels[1:]) if piece else []
-    return out
+    """A turn cleaned, in pieces of at most about `max_seconds` expected audio, split at
+    sentence ends (then clauses, then words) at the turn's own characters-per-second."""
+    seconds = expected_seconds(text)
+    if seconds <= max_seconds:
+        return [c for c in [clean(text)] if c]
+    limit = max(1, int(len(text) * max_seconds / seconds))
+    return [c for c in (clean(piece) for piece in split_text(text, limit)) if c]
 
 
 # -- timing --------------------------------------------------------------------------------------
