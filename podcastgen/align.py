@@ -62,7 +62,7 @@ def pauses(loud: np.ndarray) -> list[tuple[int, int]]:
     """Quiet runs (first frame, end frame) of at least MIN_PAUSE_S between speech."""
     edges = np.flatnonzero(np.diff(np.concatenate([[1], loud.astype(np.int8), [1]])))
     runs = edges.reshape(-1, 2)  # [start, end) of each quiet run
-    need = int(round(MIN_PAUSE_S / FRAME_S))
+    need = round(MIN_PAUSE_S / FRAME_S)
     return [(int(a), int(b)) for a, b in runs
             if b - a >= need and a > 0 and b < len(loud)]
 

@@ -22,6 +22,8 @@ DEFAULT_MAX_TOKENS = 2048  # the server's max_tokens when none is sent
 STRIP = "【】《》（）『』「」\"-_“”～~"
 TO_COMMA = {"；": "，", ";": ",", "：": "，", ":": ",", "、": "，",
             "！": "，", "!": ",", "？": "，", "?": ","}
+COMMAS = str.maketrans("".join(TO_COMMA), "".join(TO_COMMA.values()))
+ASIDES = str.maketrans("（）[]‘’", "()()''")
 TAG = re.compile(r"(?=\[S\d+\])")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 HA_ZH = re.compile(r"哈{2,}")
@@ -59,7 +61,7 @@ def _normalize_content(content: str) -> str:
     content = HA_ZH.sub(LAUGH_ZH, content)
     content = HA_EN.sub(LAUGH_EN, content)
     content = content.replace("——", "，").replace("……", "，")
-    content = content.translate(str.maketrans(TO_COMMA)).strip()
+    content = content.translate(COMMAS).strip()
     return _final_stop(content)
 
 
@@ -102,8 +104,7 @@ def clean(text: str) -> str:
 
 def _brackets(text: str) -> str:
     """Asides and cues keep their meaning: （笑） and [laughter] become (笑) and (laughter)."""
-    text = text.translate(str.maketrans({"（": "(", "）": ")", "[": "(", "]": ")"}))
-    return text.replace("‘", "'").replace("’", "'")
+    return text.translate(ASIDES)
 
 
 def _numbers(text: str) -> str:
@@ -150,7 +151,7 @@ def _stops(text: str) -> str:
         return "," if nxt.islower() or nxt in ",.;:" else "."
 
     text = re.sub(r"[!?！？]+", end, text)
-    return text.translate(str.maketrans(TO_COMMA))
+    return text.translate(COMMAS)
 
 
 def _tidy(text: str) -> str:

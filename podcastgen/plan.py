@@ -99,7 +99,8 @@ def dialogue_blocks(episode: Episode) -> list[Block]:
     or going over `synthesis.block_seconds` of expected audio (a longer turn is split at
     sentence ends across blocks)."""
     budget, speed = episode.synthesis.block_seconds, episode.synthesis.speed
-    blocks, block = [], Block([])
+    blocks: list[Block] = []
+    block = Block([])
     for index, item in enumerate(episode.script):
         if not isinstance(item, Turn):
             blocks, block = blocks + [block], Block([])
