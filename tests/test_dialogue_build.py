@@ -120,6 +120,7 @@ def build(project: Path, emu: Emulator, name: str) -> tuple[int, list]:
 def two(project: Path, emu: Emulator) -> list:
     code, entries = build(project, emu, "two")
     assert code == 0
+    assert all(e.speech for e in emu.log)  # references go inline: no voice is uploaded
     return entries
 
 
@@ -127,6 +128,7 @@ def two(project: Path, emu: Emulator) -> list:
 def three(project: Path, emu: Emulator) -> list:
     code, entries = build(project, emu, "three")
     assert code == 0
+    assert all(e.speech for e in emu.log)  # references go inline: no voice is uploaded
     return entries
 
 
