@@ -5,55 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
-import re
+import threading
 
 import httpx
 import numpy as np
 import pytest
 
-from podcastgen import ffmpeg
 from podcastgen.emulator import Emulator, spoken_seconds
 
-MOSS = "fnlp/MOSS-TTSD-v0.5"
-COSY = "FunAudioLLM/CosyVoice2-0.5B"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest.fixture()
-def emu(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture()
-def http():
-    with httpx.Client(timeout=20) as client:
-        yield client
-
-
-def post(http, emu, provider, body, endpoint="/audio/speech", **kw):
-    headers = {"Authorization": f"Bearer {emu.keys[provider]}"}
-    return http.post(emu.base_url(provider) + endpoint, json=body, headers=headers, **kw)
-
-
-def probe(tmp_path, data: bytes, name: str = "clip") -> tuple[str, int, np.ndarray]:
-    """(codec, sample rate) as ffmpeg reads the bytes, and the decoded samples at that rate."""
-    path = tmp_path / name
-    path.write_bytes(data)
-    err = ffmpeg.run(["-i", str(path), "-f", "null", "-"]).stderr.decode()
-    found = re.search(r"Audio: (\w+).*?, (\d+) Hz", err)
-    rate = int(found.group(2))
-    return found.group(1), rate, ffmpeg.decode(path, rate)
-
-
-def cosy(text="Hello there. This is a test of the emulator.", **extra):
-    return {"model": COSY, "input": text, "voice": f"{COSY}:anna", **extra}
-
+from .emu_helpers import (COSY, MOSS, SPEECH, cosy, emu, http, openai, post, probe,  # noqa: F401
+                          server)
 
 # -- the basics --------------------------------------------------------------------------------
 
@@ -149,3 +110,135 @@ def test_sse_stream_carries_the_audio_in_deltas(emu, http, tmp_path):
     assert all(e["type"] == "speech.audio.delta" for e in events[:-1])
     assert r.text.rstrip().endswith("data: [DONE]")
     assert abs(len(pcm) / 2 / 24000 - emu.log[-1].audio["duration_s"]) < 0.01
+
+
+@pytest.mark.parametrize("provider, body, codec, rate", [
+    ("openai", openai(response_format="aac"), "aac", 24000),
+    ("openai", openai(response_format="flac"), "flac", 24000),
+    ("openai", openai(response_format="opus"), "opus", 48000),
+    ("stepfun", SPEECH["stepfun"](response_format="wav", sample_rate=22050), "pcm_s16le", 22050),
+    ("stepfun", SPEECH["stepfun"](), "mp3", 24000),
+    ("coze", SPEECH["coze"](response_format="ogg_opus", sample_rate=24000), "opus", 48000),
+    ("coze", SPEECH["coze"](response_format="wav", sample_rate=8000), "pcm_s16le", 8000),
+])
+def test_every_provider_format_decodes_at_its_rate(emu, http, tmp_path, provider, body,
+                                                   codec, rate):
+    r = post(http, emu, provider, body)
+    assert r.status_code == 200, r.text
+    got_codec, got_rate, samples = probe(tmp_path, r.content)
+    assert (got_codec, got_rate) == (codec, rate)
+    expected = spoken_seconds(body["input"])
+    assert expected < len(samples) / got_rate < expected + 0.6
+
+
+def test_openai_pcm_is_raw_24k_s16le_of_the_logged_length(emu, http):
+    r = post(http, emu, "openai", openai(response_format="pcm"))
+    assert r.headers["content-type"] == "audio/pcm"
+    assert abs(len(r.content) / 2 - emu.log[-1].audio["duration_s"] * 24000) <= 2
+    assert len(r.content) % 2 == 0
+    assert np.abs(np.frombuffer(r.content, "<i2")).max() > 8000
+
+
+def test_speed_shortens_and_gain_scales_the_audio(emu, http):
+    def pcm(**extra):
+        r = post(http, emu, "siliconflow", cosy(response_format="pcm", sample_rate=16000, **extra))
+        return np.frombuffer(r.content, "<i2").astype(np.float64)
+
+    plain, fast, quiet = pcm(), pcm(speed=2.0), pcm(gain=-6)
+    assert abs(len(fast) / len(plain) - 0.5) < 0.05
+    assert abs(20 * np.log10(np.abs(quiet).max() / np.abs(plain).max()) + 6) < 0.2
+
+
+def test_directions_are_not_spoken(emu, http):
+    said = "Today is a good day to record."
+    post(http, emu, "siliconflow", cosy("Say it happily.<|endofprompt|>" + said))
+    assert emu.log[-1].turn_bounds_s[0]["text"] == said
+    post(http, emu, "stepfun", SPEECH["stepfun"]("（冷笑）你以为呢", model="stepaudio-2.5-tts"))
+    assert emu.log[-1].turn_bounds_s[0]["text"] == "你以为呢"
+
+
+def test_moss_stops_early_when_max_tokens_runs_out(emu, http):
+    text = "[S1]" + "This sentence goes on and on. " * 20 + "[S2]And then I reply at length."
+    body = {"model": MOSS, "input": text, "voice": f"{MOSS}:anna", "max_tokens": 50}
+    post(http, emu, "siliconflow", body)
+    entry = emu.log[-1]
+    assert entry.audio["cut_at_s"] == 4.0 and entry.audio["duration_s"] == 4.0
+    assert [b["speaker"] for b in entry.turn_bounds_s] == ["S1"]
+
+
+def test_moss_merges_same_speaker_turns_like_the_server(emu, http):
+    body = {"model": MOSS, "input": "[S1]One.[S1]Two.[S2]Three.", "voice": f"{MOSS}:alex"}
+    post(http, emu, "siliconflow", body)
+    assert [(b["speaker"], b["text"]) for b in emu.log[-1].turn_bounds_s] == [
+        ("S1", "One.Two."), ("S2", "Three.")]
+
+
+def test_moss_references_give_each_speaker_a_consistent_distinct_voice(emu, http):
+    alex = {"audio": "data:audio/mp3;base64,QUFBQQ==", "text": "[S1]Hi, I am Alex."}
+    anna = {"audio": "data:audio/mp3;base64,QkJCQg==", "text": "[S2]Hi, I am Anna."}
+
+    def block(references, text):
+        body = {"model": MOSS, "input": text, "voice": "", "references": references,
+                "response_format": "pcm", "sample_rate": 16000}
+        r = post(http, emu, "siliconflow", body)
+        assert r.status_code == 200, r.text
+        samples = np.frombuffer(r.content, "<i2")
+        for turn in emu.log[-1].turn_bounds_s:  # the audio really has the logged pitch
+            mid = (turn["start_s"] + turn["end_s"]) / 2
+            heard = pitch(samples[int(mid * 16000) - 2000: int(mid * 16000) + 2000])
+            assert heard == pytest.approx(turn["f0_hz"], rel=0.2)
+        return [turn["f0_hz"] for turn in emu.log[-1].turn_bounds_s]
+
+    alex_f0, anna_f0 = block([alex, anna], "[S1]Same words here.[S2]Other words.")
+    assert abs(alex_f0 / anna_f0 - 1) > 0.18
+    # the same clips in the other slots: each keeps its voice, whatever its slot
+    swapped = [{**anna, "text": "[S1]Hi, I am Anna."}, {**alex, "text": "[S2]Hi, I am Alex."}]
+    assert block(swapped, "[S1]Anna speaks first now.[S2]Then Alex.") == [anna_f0, alex_f0]
+
+
+def pitch(samples: np.ndarray, rate: int = 16000) -> float:
+    """The strongest autocorrelation period between 70 and 400 Hz, as a frequency."""
+    x = samples.astype(np.float64)
+    x -= x.mean()
+    corr = np.correlate(x, x, "full")[len(x) - 1:]
+    lo, hi = rate // 400, rate // 70
+    return rate / (lo + int(np.argmax(corr[lo:hi])))
+
+
+def test_siliconflow_stream_arrives_in_chunks(emu, http, tmp_path):
+    body = cosy("A longer text so that the audio spans several chunks of the stream. " * 3,
+                stream=True, response_format="wav", sample_rate=44100)
+    with http.stream("POST", emu.base_url("siliconflow") + "/audio/speech", json=body,
+                     headers={"Authorization": f"Bearer {emu.keys['siliconflow']}"}) as r:
+        assert r.headers["transfer-encoding"] == "chunked" and "content-length" not in r.headers
+        pieces = list(r.iter_raw())
+    assert len(pieces) > 3
+    _, rate, samples = probe(tmp_path, b"".join(pieces))
+    assert rate == 44100 and abs(len(samples) / rate - emu.log[-1].audio["duration_s"]) < 0.01
+
+
+def test_encodes_are_bit_exact_not_just_memoised(emu, http):
+    from podcastgen.emulator import speech
+
+    for fmt in ("mp3", "opus", "flac", "aac", "wav"):
+        first = post(http, emu, "openai", openai(response_format=fmt)).content
+        speech._memo.clear()
+        assert post(http, emu, "openai", openai(response_format=fmt)).content == first, fmt
+
+
+def test_slow_requests_do_not_block_each_other():
+    with Emulator(latency_ms=300) as slow, httpx.Client(timeout=20) as client:
+        def one():
+            client.post(slow.base_url("openai") + "/audio/speech", json=openai(),
+                        headers={"Authorization": f"Bearer {slow.keys['openai']}"})
+
+        threads = [threading.Thread(target=one) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        entries = slow.log.snapshot()
+    assert [e.status for e in entries] == [200, 200, 200]
+    assert all(e.answered_at - e.received_at >= 0.3 for e in entries)
+    # every request was received before any was answered: they waited side by side
+    assert max(e.received_at for e in entries) < min(e.answered_at for e in entries)

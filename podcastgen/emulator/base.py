@@ -78,7 +78,8 @@ class Provider:
         """Render turns to audio and wrap them in a reply; the log learns the true turn spans."""
         done = speech.render(turns, fmt=fmt, rate=rate, speed=speed, volume=volume, max_s=max_s)
         bounds = [{"speaker": t.speaker, "text": t.text, "start_s": round(a, 4),
-                   "end_s": round(b, 4)} for t, (a, b) in zip(turns, done.bounds)]
+                   "end_s": round(b, 4), "f0_hz": f0}
+                  for t, (a, b), f0 in zip(turns, done.bounds, done.pitches)]
         audio = {"format": fmt, "sample_rate": done.sample_rate,
                  "duration_s": round(done.duration_s, 4), "bytes": len(done.data),
                  "cut_at_s": max_s if done.cut else None, "turn_bounds_s": bounds}

@@ -42,7 +42,8 @@ def text(body: dict[str, Any], name: str, *, required: bool = False, min_len: in
     if not isinstance(value, str):
         raise Invalid(name, f"{name} must be a string")
     if len(value) < min_len:
-        raise Invalid(name, f"{name} must be at least {min_len} characters")
+        raise Invalid(name, f"{name} must not be empty" if min_len == 1 else
+                      f"{name} must be at least {min_len} characters")
     if max_len is not None and len(value) > max_len:
         raise Invalid(name, f"{name} must be at most {max_len} characters, got {len(value)}")
     if max_bytes is not None and len(value.encode()) > max_bytes:

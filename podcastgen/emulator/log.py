@@ -29,6 +29,8 @@ class Entry:
     error: Any = None  # the error body as sent (parsed JSON, or text)
     audio: dict[str, Any] | None = None  # format, sample_rate, duration_s, bytes, cut_at_s
     turn_bounds_s: list[dict[str, Any]] | None = None  # speaker, text, start_s, end_s
+    received_at: float = 0.0  # time.monotonic() when the request was read
+    answered_at: float | None = None  # ... and when its answer started going out
 
     @property
     def speech(self) -> bool:

@@ -144,6 +144,7 @@ class Emulator:
         name = req.path.split("/")[1] if req.path.count("/") >= 1 else ""
         provider = self.providers.get(name)
         entry = _entry(name, req, self._authorized(name, headers))
+        entry.received_at = time.monotonic()
         self.log.append(entry)
         trace = wire.trace_id()
         reply = self._answer(provider, req, entry, trace)
@@ -233,6 +234,7 @@ def _entry(name: str, req: Request, auth_ok: bool) -> Entry:
 def _record(entry: Entry, reply: Reply, trace: str) -> None:
     """What was answered, set before the first byte goes out so a client never sees it unset."""
     entry.trace_id = trace
+    entry.answered_at = time.monotonic()
     entry.status = reply.status or None
     entry.response_headers = dict(reply.headers)
     if reply.audio is not None:
@@ -255,6 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "emulator"
     sys_version = ""
+    disable_nagle_algorithm = True  # headers and body go out as written, no 40 ms stalls
 
     def do_GET(self) -> None:
         self.server.emulator._serve(self)

@@ -78,9 +78,7 @@ class SiliconFlow(Provider):
 
     def speech(self, req: Request, trace: str) -> Reply:
         body = _json_body(req)
-        model = checks.choice(body, "model", MODELS)
-        if model is None:
-            raise Invalid("model", "model is required")
+        model = _model(body)
         allowed = MOSS_FIELDS if model == MOSS else FIELDS
         for name in checks.unknown_fields(body, allowed):
             raise Invalid(name, f"{name}: unknown field (additional properties are not allowed)")
@@ -132,11 +130,9 @@ class SiliconFlow(Provider):
     def upload(self, req: Request, trace: str) -> Reply:
         """Store a reference voice (JSON with a data-URI `audio`, or multipart with `file`)."""
         fields = req.form if req.form is not None else _json_body(req)
-        model = checks.choice(fields, "model", MODELS)
+        model = _model(fields)
         name = checks.text(fields, "customName", required=True, min_len=1)
         said = checks.text(fields, "text", required=True, min_len=1)
-        if model is None:
-            raise Invalid("model", "model is required")
         if not CUSTOM_NAME.match(name):
             raise Invalid("customName", "customName may hold only letters, digits, _ and -, "
                                         "up to 64 characters")
@@ -171,6 +167,13 @@ def moss_turns(text: str) -> list[tuple[str, str]]:
     if not found:
         raise Invalid("input", "input has no text to speak")
     return found
+
+
+def _model(body: dict[str, Any]) -> str:
+    model = checks.text(body, "model", required=True)
+    if model not in MODELS:
+        raise Invalid("model", "Model does not exist. Please check it carefully.")
+    return model
 
 
 def _json_body(req: Request) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class Rendered:
     duration_s: float
     bounds: tuple[tuple[float, float], ...]  # (start_s, end_s) of each turn's burst
     cut: bool = False  # stopped early at max_s, like a model running out of tokens
+    pitches: tuple[float, ...] = ()  # each turn's base pitch in Hz (its voice's identity)
 
 
 def spoken_seconds(text: str, speed: float = 1.0) -> float:
@@ -60,9 +61,10 @@ def pitch_of(voice: str) -> float:
 
 
 def distinct_pitches(voices: list[str]) -> dict[str, float]:
-    """Each voice's pitch, nudged so no two voices in one request sit within 18 % of each other."""
+    """Each voice's pitch, nudged so no two voices in one request sit within 18 % of each other
+    (in sorted order, so a pair of voices sounds the same whichever speaks first)."""
     found: dict[str, float] = {}
-    for voice in voices:
+    for voice in sorted(set(voices)):
         f0 = pitch_of(voice)
         while any(abs(f0 / other - 1) < 0.18 for other in found.values()):
             f0 = f0 * 1.22 if f0 < 200 else f0 / 1.45
@@ -160,6 +162,8 @@ def encode(samples: np.ndarray, fmt: str, rate: int) -> bytes:
     """SYNTH_RATE float samples as `fmt` at `rate`, bit-exact so equal input gives equal bytes."""
     from .. import ffmpeg
 
+    if fmt == "pcm" and rate == SYNTH_RATE:  # nothing to resample or wrap: skip ffmpeg
+        return (np.round(samples * 32767).astype("<i2")).tobytes()
     args = ["-f", "f32le", "-ar", str(SYNTH_RATE), "-ac", "1", "-i", "pipe:0",
             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
             "-ar", str(encoded_rate(fmt, rate)), "-ac", "1", *CODECS[fmt], "pipe:1"]
@@ -176,8 +180,10 @@ def render(turns: tuple[Turn, ...], *, fmt: str, rate: int, speed: float = 1.0,
     if found is not None:
         return found
     samples, bounds, cut = synthesize(turns, speed=speed, volume=volume, seed=seed, max_s=max_s)
+    pitches = distinct_pitches(list(dict.fromkeys(t.voice for t in turns)))
     done = Rendered(encode(samples, fmt, rate), encoded_rate(fmt, rate),
-                    len(samples) / SYNTH_RATE, tuple(bounds), cut)
+                    len(samples) / SYNTH_RATE, tuple(bounds), cut,
+                    tuple(round(pitches[t.voice], 1) for t in turns))
     with _memo_lock:
         if len(_memo) >= MEMO_LIMIT:
             _memo.pop(next(iter(_memo)))

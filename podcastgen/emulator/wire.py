@@ -84,7 +84,7 @@ def audio_reply(data: bytes, fmt: str, *, stream: str, headers: dict[str, str],
 
 
 def sse_event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
 
 
 def _b64(data: bytes) -> str:
