@@ -4,6 +4,7 @@ sends them, fault wire shapes, streams, determinism, and audio decoded and measu
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import threading
 
@@ -13,8 +14,7 @@ import pytest
 
 from podcastgen.emulator import Emulator, spoken_seconds
 
-from .emu_helpers import (COSY, MOSS, SPEECH, cosy, emu, http, openai, post, probe,  # noqa: F401
-                          server)
+from .emu_helpers import COSY, MOSS, SPEECH, cosy, emu, http, openai, post, probe, server  # noqa: F401
 
 # -- the basics --------------------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ def test_moss_dialogue_turns_are_separated_by_real_silence(emu, http):
     samples = np.frombuffer(r.content, "<i2").astype(np.float64) / 32768
     bounds = emu.log[-1].turn_bounds_s
     assert [b["speaker"] for b in bounds] == ["S1", "S2", "S1"]
-    for before, after in zip(bounds, bounds[1:]):
+    for before, after in itertools.pairwise(bounds):
         gap = samples[int(before["end_s"] * 16000) + 2: int(after["start_s"] * 16000) - 2]
         assert 0.3 <= after["start_s"] - before["end_s"] <= 0.5
         assert np.abs(gap).max() == 0

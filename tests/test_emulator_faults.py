@@ -117,12 +117,11 @@ def test_truncated_stream_ends_without_its_last_chunk(emu, http):
 
 def test_truncated_sse_never_says_done(emu, http):
     emu.fail("openai", "truncated")
-    lines = []
-    with pytest.raises(httpx.RemoteProtocolError):
-        with http.stream("POST", emu.base_url("openai") + "/audio/speech",
-                         json=openai(stream_format="sse"), headers=auth(emu, "openai")) as r:
-            for line in r.iter_lines():
-                lines.append(line)
+    lines: list[str] = []
+    with pytest.raises(httpx.RemoteProtocolError), http.stream(
+            "POST", emu.base_url("openai") + "/audio/speech",
+            json=openai(stream_format="sse"), headers=auth(emu, "openai")) as r:
+        lines.extend(r.iter_lines())
     events = [json.loads(x[6:])["type"] for x in lines if x.startswith("data: {")]
     assert events and set(events) == {"speech.audio.delta"}
 

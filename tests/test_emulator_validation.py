@@ -6,8 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from .emu_helpers import (COSY, COZE_SMALL, MOSS, coze, cosy, emu, http, openai, post,  # noqa: F401
-                          server, stepfun)
+from .emu_helpers import (  # noqa: F401
+    COSY,
+    COZE_SMALL,
+    MOSS,
+    cosy,
+    coze,
+    emu,
+    http,
+    openai,
+    post,
+    server,
+    stepfun,
+)
 
 TRACE = {"siliconflow": "x-siliconcloud-trace-id", "openai": "x-request-id",
          "stepfun": "x-request-id", "coze": "x-tt-logid"}

@@ -7,4 +7,4 @@ from .log import Entry, RequestLog
 from .server import Emulator
 from .speech import spoken_seconds
 
-__all__ = ["Emulator", "Entry", "RequestLog", "PERMANENT", "TRANSIENT", "spoken_seconds"]
+__all__ = ["PERMANENT", "TRANSIENT", "Emulator", "Entry", "RequestLog", "spoken_seconds"]

@@ -3,7 +3,8 @@ fault kinds it can answer with, and turning rendered speech into a reply."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from . import speech
 from .checks import Invalid

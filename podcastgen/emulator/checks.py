@@ -5,7 +5,8 @@ StepFun request_params_invalid, Coze 4000)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 DATA_URI = re.compile(r"^data:audio/\w+;base64,[A-Za-z0-9+/=]+$")
 URL = re.compile(r"^https?://\S+$")
@@ -49,6 +50,13 @@ def text(body: dict[str, Any], name: str, *, required: bool = False, min_len: in
     if max_bytes is not None and len(value.encode()) > max_bytes:
         raise Invalid(name, f"{name} must be at most {max_bytes} bytes in UTF-8, "
                             f"got {len(value.encode())}")
+    return value
+
+
+def required(body: dict[str, Any], name: str, **limits: int) -> str:
+    """A string field that must be present (limits as for `text`)."""
+    value = text(body, name, required=True, **limits)
+    assert value is not None
     return value
 
 

@@ -97,8 +97,8 @@ class Coze(Provider):
         body = checks.body_object(req.json)
         for name in checks.unknown_fields(body, FIELDS):
             raise Invalid(name, f"unknown parameter {name}")
-        text = checks.text(body, "input", required=True, min_len=1, max_bytes=1024)
-        voice = _find_voice(checks.text(body, "voice_id", required=True, min_len=1))
+        text = checks.required(body, "input", min_len=1, max_bytes=1024)
+        voice = _find_voice(checks.required(body, "voice_id", min_len=1))
         _expression(body, voice)
         fmt = checks.choice(body, "response_format", FORMATS) or "mp3"
         rate = checks.choice(body, "sample_rate", RATES) or 24000

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .speech import seed_of
 from .wire import Reply, Request, audio_reply
@@ -125,13 +126,11 @@ def truncate(reply: Reply) -> Reply:
 
 def bad_audio(reply: Reply) -> Reply:
     """The same reply shape carrying bytes that do not decode as the promised format."""
-    fmt = reply.audio["format"]
+    audio = reply.audio or {}
     size = len(reply.body) or sum(len(c) for c in reply.chunks or [])
-    junk = _junk(fmt, size)
-    stream = {"plain": "plain", "chunked": "chunked", "sse": "sse"}[reply.mode]
+    junk = _junk(audio["format"], size)
     trace = {k: v for k, v in reply.headers.items() if k.lower().startswith("x-")}
-    again = audio_reply(junk, fmt, stream=stream, headers=trace, audio=reply.audio)
-    return again
+    return audio_reply(junk, audio["format"], stream=reply.mode, headers=trace, audio=audio)
 
 
 def _junk(fmt: str, size: int) -> bytes:

@@ -4,8 +4,9 @@ true audio facts (format, rate, duration, each turn's span) that tests compare a
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 
 @dataclass

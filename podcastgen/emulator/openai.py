@@ -80,7 +80,7 @@ class OpenAI(Provider):
         for name in checks.unknown_fields(body, FIELDS):
             raise Invalid(name, f"Unrecognized request argument supplied: {name}")
         model = _model(body)
-        text = checks.text(body, "input", required=True, min_len=1, max_len=4096)
+        text = checks.required(body, "input", min_len=1, max_len=4096)
         voice = _voice(body, model)
         if body.get("instructions") is not None and model in CLASSIC:
             raise Invalid("instructions", f"instructions is not supported with model {model}")
@@ -95,7 +95,7 @@ class OpenAI(Provider):
 
 
 def _model(body: dict[str, Any]) -> str:
-    model = checks.text(body, "model", required=True)
+    model = checks.required(body, "model")
     if model not in MODELS:
         raise Invalid("model", f"The model `{model}` does not exist or you do not have access "
                                "to it.", kind="model")

@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self, cast
 
 from . import faults, wire
 from .base import Provider
@@ -53,7 +53,7 @@ class Emulator:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> Emulator:
+    def start(self) -> Self:
         self._server = _Server(self._address, self)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True,
@@ -67,7 +67,7 @@ class Emulator:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -150,7 +150,7 @@ class Emulator:
         reply = self._answer(provider, req, entry, trace)
         time.sleep(self._delay(req, reply))
         _record(entry, reply, trace)
-        self._server.send(handler, reply)
+        cast(_Server, handler.server).send(handler, reply)
 
     def _answer(self, provider: Provider | None, req: Request, entry: Entry,
                 trace: str) -> Reply:
@@ -163,10 +163,10 @@ class Emulator:
         limited = self._limited(provider.name)
         if limited is not None:
             entry.fault = "rate_limit"
-            kind = "429_retry_after_ms" if provider.name == "openai" else "429"
-            return provider.error(kind, trace, {"retry_after_ms": limited})
+            hint = "429_retry_after_ms" if provider.name == "openai" else "429"
+            return provider.error(hint, trace, {"retry_after_ms": limited})
         picked = self.faults.pick(provider.name, req, self._transient)
-        kind, opts = picked if picked else (None, {})
+        kind, opts = picked if picked else (None, {})  # type: tuple[str | None, dict[str, Any]]
         if kind is not None and kind not in faults.AFTER:
             entry.fault = kind
             if kind == "reset":
@@ -207,7 +207,7 @@ class Emulator:
 
 def _read_body(handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> bytes:
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -260,7 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as written, no 40 ms stalls
 
     def do_GET(self) -> None:
-        self.server.emulator._serve(self)
+        cast(_Server, self.server).emulator._serve(self)
 
     do_POST = do_PUT = do_DELETE = do_GET
 
@@ -297,7 +297,7 @@ class _Server(ThreadingHTTPServer):
             self._aborted.add(id(handler.connection))
         handler.close_connection = True
 
-    def shutdown_request(self, request: socket.socket) -> None:
+    def shutdown_request(self, request: Any) -> None:
         with self._abort_lock:
             aborted = id(request) in self._aborted
             self._aborted.discard(id(request))

@@ -82,7 +82,7 @@ class SiliconFlow(Provider):
         allowed = MOSS_FIELDS if model == MOSS else FIELDS
         for name in checks.unknown_fields(body, allowed):
             raise Invalid(name, f"{name}: unknown field (additional properties are not allowed)")
-        text = checks.text(body, "input", required=True, min_len=1, max_len=128_000)
+        text = checks.required(body, "input", min_len=1, max_len=128_000)
         fmt = checks.choice(body, "response_format", tuple(RATES)) or "mp3"
         rate = checks.choice(body, "sample_rate", RATES[fmt])
         speed = checks.number(body, "speed", 0.25, 4) or 1.0
@@ -131,8 +131,8 @@ class SiliconFlow(Provider):
         """Store a reference voice (JSON with a data-URI `audio`, or multipart with `file`)."""
         fields = req.form if req.form is not None else _json_body(req)
         model = _model(fields)
-        name = checks.text(fields, "customName", required=True, min_len=1)
-        said = checks.text(fields, "text", required=True, min_len=1)
+        name = checks.required(fields, "customName", min_len=1)
+        said = checks.required(fields, "text", min_len=1)
         if not CUSTOM_NAME.match(name):
             raise Invalid("customName", "customName may hold only letters, digits, _ and -, "
                                         "up to 64 characters")
@@ -146,7 +146,7 @@ class SiliconFlow(Provider):
         return json_reply(200, {"results": list(self.voices.values())}, self.trace(trace))
 
     def delete(self, req: Request, trace: str) -> Reply:
-        uri = checks.text(_json_body(req), "uri", required=True)
+        uri = checks.required(_json_body(req), "uri")
         if self.voices.pop(uri, None) is None:
             raise Invalid("uri", f"voice {uri} does not exist")
         return json_reply(200, {}, self.trace(trace))
@@ -170,7 +170,7 @@ def moss_turns(text: str) -> list[tuple[str, str]]:
 
 
 def _model(body: dict[str, Any]) -> str:
-    model = checks.text(body, "model", required=True)
+    model = checks.required(body, "model")
     if model not in MODELS:
         raise Invalid("model", "Model does not exist. Please check it carefully.")
     return model

@@ -79,9 +79,9 @@ def _sentences(text: str) -> list[str]:
 def _burst(seconds: float, f0: float, rng: np.random.Generator) -> np.ndarray:
     """Voiced syllables: harmonics under moving vowel formants, a syllable envelope that never
     drops to silence, a gentle intonation contour and a little breath noise."""
-    n = max(1, int(round(seconds * SYNTH_RATE)))
+    n = max(1, round(seconds * SYNTH_RATE))
     t = np.arange(n) / SYNTH_RATE
-    count = max(1, int(round(seconds * 4.2)))
+    count = max(1, round(seconds * 4.2))
     edges = np.sort(np.concatenate([[0, n], rng.integers(1, max(2, n), count - 1)]))
     syllable = np.searchsorted(edges[1:], np.arange(n), side="right").clip(0, count - 1)
     contour = f0 * (1.06 - 0.12 * t / max(seconds, 1e-3)) * (1 + 0.04 * np.sin(2 * np.pi * 0.9 * t))
@@ -129,9 +129,9 @@ def synthesize(turns: tuple[Turn, ...], *, speed: float = 1.0, volume: float = 1
         at += len(burst)
     pieces.append(np.zeros(int(TAIL_S * SYNTH_RATE)))
     samples = np.concatenate(pieces) * volume
-    cut = max_s is not None and len(samples) > max_s * SYNTH_RATE
-    if cut:
-        samples = samples[: int(max_s * SYNTH_RATE)]
+    cut = False
+    if max_s is not None and len(samples) > max_s * SYNTH_RATE:
+        samples, cut = samples[: int(max_s * SYNTH_RATE)], True
         bounds = [(a, min(b, max_s)) for a, b in bounds if a < max_s]
     return np.clip(samples, -1, 1).astype(np.float32), bounds, cut
 

@@ -90,7 +90,7 @@ class StepFun(Provider):
         model = checks.choice(body, "model", MODELS)
         if model is None:
             raise Invalid("model", "model is required")
-        text = checks.text(body, "input", required=True, min_len=1, max_len=1000)
+        text = checks.required(body, "input", min_len=1, max_len=1000)
         voice = self._voice(body)
         _direction(body, model)
         _pronunciation(body)
@@ -108,7 +108,7 @@ class StepFun(Provider):
                           speed=speed, volume=volume)
 
     def _voice(self, body: dict[str, Any]) -> str:
-        voice = checks.text(body, "voice", required=True, min_len=1)
+        voice = checks.required(body, "voice", min_len=1)
         if voice not in SYSTEM_VOICES and voice not in self.cloned:
             raise Invalid("voice", f"voice {voice} does not exist")
         return voice
@@ -139,8 +139,8 @@ class StepFun(Provider):
         """A cloned voice from an uploaded file; the same file again gives the same voice."""
         body = _body(req)
         model = checks.choice(body, "model", MODELS)
-        file_id = checks.text(body, "file_id", required=True)
-        said = checks.text(body, "text", required=True, min_len=1)
+        file_id = checks.required(body, "file_id")
+        said = checks.required(body, "text", min_len=1)
         if model is None:
             raise Invalid("model", "model is required")
         if file_id not in self.files:

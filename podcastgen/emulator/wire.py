@@ -115,8 +115,9 @@ def parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
     fields: dict[str, Any] = {}
     for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
+        name = str(part.get_param("name", header="content-disposition"))
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             fields[name] = Upload(filename, part.get_content_type(), data)
