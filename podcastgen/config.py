@@ -109,10 +109,14 @@ def resolve_all(names: Iterable[str], *layers: Mapping[str, Any],
     return {name: resolve(name, *layers, env=env) for name in sorted(set(names))}
 
 
-def require_keys(configs: Mapping[str, ProviderConfig], episode: Path) -> None:
-    """Stop before anything is sent when a provider the build needs has no key."""
+DRAFT_HINT = " (or build with --draft to preview with local voices)"
+
+
+def require_keys(configs: Mapping[str, ProviderConfig], where: Path | str,
+                 hint: str = DRAFT_HINT) -> None:
+    """Stop before anything is sent when a provider that is needed has no key."""
+    shown = show_path(where) if isinstance(where, Path) else where
     for name, config in sorted(configs.items()):
         if name in ENV and not config.api_key:
-            raise InputError(f"{show_path(episode)}: {name} needs an API key: set {ENV[name][0]} "
-                             "in the environment (or build with --draft to preview with local "
-                             "voices)")
+            raise InputError(f"{shown}: {name} needs an API key: set {ENV[name][0]} in the "
+                             f"environment{hint}")

@@ -88,10 +88,11 @@ def exchange(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Rep
         with client.stream(method, path.lstrip("/"), **kwargs) as response:
             body = b"".join(response.iter_bytes())
             declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and response.num_bytes_downloaded < int(declared):
-                raise Failure(f"the response was cut short ({response.num_bytes_downloaded} of "
-                              f"{declared} bytes)", retryable=True,
-                              trace_id=trace_id(response.headers))
+            got = response.num_bytes_downloaded if response.headers.get("content-encoding") \
+                else len(body)  # Content-Length counts the bytes as sent
+            if declared and declared.isdigit() and got < int(declared):
+                raise Failure(f"the response was cut short ({got} of {declared} bytes)",
+                              retryable=True, trace_id=trace_id(response.headers))
             reply = Reply(response.status_code, response.headers, body,
                           trace_id(response.headers))
     except httpx.TimeoutException:

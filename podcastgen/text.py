@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-CLOSERS = "\"'”’」』）)]"
+CLOSERS = "\"'”’」』）)\\]"  # may follow a sentence's final mark
 SENTENCE_END = re.compile(rf"(?:[。！？!?…]+|\.+(?=\s|$))[{CLOSERS}]*\s*")
 CLAUSE_END = re.compile(r"[，,；;：:、—–]+\s*")
 SPACE = re.compile(r"\s+")

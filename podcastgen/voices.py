@@ -125,7 +125,7 @@ def command(words: list[str], *, name: str | None, text: str | None,
 
 def _provider(name: str, root: Path) -> Any:
     resolved = configs.resolve(name, configs.project_settings(root))
-    configs.require_keys({name: resolved}, Path("podcastgen voices"))
+    configs.require_keys({name: resolved}, "podcastgen voices", hint="")
     return get(name, resolved)
 
 
@@ -152,7 +152,7 @@ def _upload(name: str, clip: Path, custom: str, text: str, model: str | None) ->
         raise InputError(f"{clip}: file not found")
     cls = REGISTRY[name]
     if not getattr(cls, "can_clone", False):
-        raise InputError(f"{name} cannot make voices from clips; voices that can: "
+        raise InputError(f"{name} cannot make voices from clips; providers that can: "
                          f"{', '.join(n for n, c in REGISTRY.items() if c.can_clone)}")
     if model is not None and cls.models and model not in cls.models:
         raise InputError(f"unknown {name} model {model!r}; models: {', '.join(cls.models)}")

@@ -118,3 +118,6 @@ class Provider:
 
     def synthesize(self, job: Job) -> Audio:
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections; called when a build is done with the provider."""

@@ -9,6 +9,7 @@ import functools
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,7 +126,15 @@ class CloudProvider(Provider):
                     raise InputError(f"{self.name} has no base URL")
                 self._client = http.make_client(self.config.base_url, self.config.api_key,
                                                 self.config.timeout, self._transport)
+                # a provider dropped without close() still releases its connections
+                weakref.finalize(self, self._client.close)
             return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
