@@ -208,3 +208,13 @@ def test_rate_limit_answers_429_like_the_provider():
         assert limited.status_code == 429
         assert 58_000 < int(limited.headers["retry-after-ms"]) <= 60_000
         assert post(http, emu, "stepfun", SPEECH["stepfun"]()).status_code == 200
+
+
+def test_a_spoiling_fault_waits_for_a_request_that_succeeds(emu, http, tmp_path):
+    emu.fail("coze", "bad_audio")
+    assert post(http, emu, "coze", SPEECH["coze"](speed=9)).json()["code"] == 4000
+    spoiled = post(http, emu, "coze", SPEECH["coze"](response_format="wav"))
+    assert (spoiled.status_code, emu.log[-1].fault) == (200, "bad_audio")
+    (tmp_path / "bad.wav").write_bytes(spoiled.content)
+    with pytest.raises(AudioError):
+        ffmpeg.decode(tmp_path / "bad.wav", 24000)

@@ -74,16 +74,19 @@ class FaultBook:
             self.rules.clear()
         self.set_chaos(None)
 
-    def pick(self, provider: str, req: Request,
-             kinds_of: Callable[[str], tuple[str, ...]]) -> tuple[str, dict[str, Any]] | None:
-        """The fault for this request, if any: the first matching rule, else chaos."""
+    def pick(self, provider: str, req: Request, kinds_of: Callable[[str], tuple[str, ...]], *,
+             answered: bool = False) -> tuple[str, dict[str, Any]] | None:
+        """The fault for this request, if any: the first matching rule, else chaos. Before the
+        request is answered only rules that replace the answer count (and chaos, which may pick
+        any kind); once audio is ready, the rules that spoil it (`AFTER`), so such a rule is
+        never spent on a request that failed validation."""
         with self._lock:
             for rule in self.rules:
-                if rule.matches(provider, req):
+                if (rule.kind in AFTER) == answered and rule.matches(provider, req):
                     if rule.remaining is not None:
                         rule.remaining -= 1
                     return rule.kind, rule.opts
-            return self._chaos(provider, req, kinds_of(provider))
+            return None if answered else self._chaos(provider, req, kinds_of(provider))
 
     def _chaos(self, provider: str, req: Request,
                available: tuple[str, ...]) -> tuple[str, dict[str, Any]] | None:
@@ -113,6 +116,11 @@ def _matches(match: Match, req: Request) -> bool:
     if isinstance(match, str):
         return match in str(body.get("input", ""))
     return all(body.get(k) == v for k, v in match.items())
+
+
+def spoil(kind: str, reply: Reply) -> Reply:
+    """A successful audio reply broken the way `kind` says."""
+    return truncate(reply) if kind == "truncated" else bad_audio(reply)
 
 
 def truncate(reply: Reply) -> Reply:

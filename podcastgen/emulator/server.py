@@ -154,19 +154,14 @@ class Emulator:
 
     def _answer(self, provider: Provider | None, req: Request, entry: Entry,
                 trace: str) -> Reply:
-        if provider is None or req.path.split("/")[2:3] != [VERSION]:
-            if provider is None:
-                return wire.text_reply(404, "404 page not found", "text/plain", {})
-            return provider.error("404", trace, {"path": req.path, "method": req.method})
-        if not entry.auth_ok:
-            return provider.error("401", trace, {"masked_key": _masked(req.headers)})
-        limited = self._limited(provider.name)
-        if limited is not None:
-            entry.fault = "rate_limit"
-            hint = "429_retry_after_ms" if provider.name == "openai" else "429"
-            return provider.error(hint, trace, {"retry_after_ms": limited})
-        picked = self.faults.pick(provider.name, req, self._transient)
-        kind, opts = picked if picked else (None, {})  # type: tuple[str | None, dict[str, Any]]
+        """The reply: refused at the door, replaced by a fault, or the provider's own answer
+        (possibly spoiled by a fault on the way out)."""
+        if provider is None:
+            return wire.text_reply(404, "404 page not found", "text/plain", {})
+        refused = self._gate(provider, req, entry, trace)
+        if refused is not None:
+            return refused
+        kind, opts = self.faults.pick(provider.name, req, self._transient) or (None, {})
         if kind is not None and kind not in faults.AFTER:
             entry.fault = kind
             if kind == "reset":
@@ -174,10 +169,26 @@ class Emulator:
             context = {"masked_key": _masked(req.headers), "path": req.path, "method": req.method}
             return provider.error(kind, trace, {**context, **opts})
         reply = provider.handle(req, trace)
-        if kind is not None and reply.audio is not None:
-            entry.fault = kind
-            return faults.truncate(reply) if kind == "truncated" else faults.bad_audio(reply)
-        return reply
+        if reply.audio is not None and kind is None:
+            kind, _ = self.faults.pick(provider.name, req, self._transient,
+                                       answered=True) or (None, {})
+        if reply.audio is None or kind is None:
+            return reply
+        entry.fault = kind
+        return faults.spoil(kind, reply)
+
+    def _gate(self, provider: Provider, req: Request, entry: Entry, trace: str) -> Reply | None:
+        """A wrong version segment, a wrong key or the rate limit, answered as the provider."""
+        if req.path.split("/")[2:3] != [VERSION]:
+            return provider.error("404", trace, {"path": req.path, "method": req.method})
+        if not entry.auth_ok:
+            return provider.error("401", trace, {"masked_key": _masked(req.headers)})
+        limited = self._limited(provider.name)
+        if limited is None:
+            return None
+        entry.fault = "rate_limit"
+        hint = "429_retry_after_ms" if provider.name == "openai" else "429"
+        return provider.error(hint, trace, {"retry_after_ms": limited})
 
     def _authorized(self, name: str, headers: dict[str, str]) -> bool:
         key = self.keys.get(name)
