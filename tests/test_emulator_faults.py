@@ -163,6 +163,8 @@ def test_rules_count_down_match_and_stay_until_cleared(emu, http):
 def test_unknown_kind_is_refused_by_name(emu):
     with pytest.raises(ValueError, match="openai has no fault 'censorship_block'; one of 400, 401"):
         emu.fail("openai", "censorship_block")
+    with pytest.raises(ValueError, match="no provider has a fault '502'"):
+        emu.chaos(0.5, kinds=["429", "502"])
 
 
 def attempts_until_ok(http, emu, provider: str, body: dict) -> list[str | None]:

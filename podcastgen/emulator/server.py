@@ -66,6 +66,9 @@ class Emulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -123,6 +126,10 @@ class Emulator:
         if rate <= 0:
             self.faults.set_chaos(None)
             return
+        known = {kind for name in self.providers for kind in self.kinds(name)}
+        for kind in kinds or ():
+            if kind not in known:
+                raise ValueError(f"no provider has a fault {kind!r}")
         self.faults.set_chaos(Chaos(rate, tuple(kinds) if kinds else None, seed,
                                     tuple(providers) if providers else None, max_run, opts))
 
