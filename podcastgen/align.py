@@ -3,18 +3,21 @@
 A dialogue model returns one clip for several turns. We find the pauses in it (an energy
 envelope against an adaptive floor) and choose the len(parts) - 1 pauses that best explain
 the expected turn lengths (dynamic programming: each turn's duration should match its text,
-longer pauses are likelier turn changes). Where the model ran turns together and no pause
-fits, the cut falls on the quietest moment near the expected place, with a warning.
+longer pauses are likelier turn changes, and so are pauses across which the voice changes
+where the speaker does). Where the model ran turns together and no pause fits, the cut falls
+on the quietest moment near the expected place, with a warning.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .moss import expected_seconds
+from .moss import clean, expected_seconds
 from .providers import Audio, Job
 
 FRAME_S = 0.01
@@ -24,6 +27,8 @@ SIGMA = np.log(1.4)  # how far a turn's length may stray from its text's (as a r
 SMOOTH_S = 0.5  # very short turns are judged on (length + this), not their bare ratio
 SOFT_PENALTY = 1.5  # cost of cutting where there is no pause
 SOFT_WINDOW_S = 0.4  # search this far around the expected place for the quietest moment
+VOICE_WINDOW_S = 1.0  # speech compared on either side of a pause for a change of voice
+VOICE_WEIGHT = 0.5  # how much a change of voice counts, per robust standard deviation
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,13 @@ def pauses(loud: np.ndarray) -> list[tuple[int, int]]:
             if b - a >= need and a > 0 and b < len(loud)]
 
 
-def cuts(samples: np.ndarray, rate: int, weights: Sequence[float]) -> list[Cut]:
+def cuts(samples: np.ndarray, rate: int, weights: Sequence[float],
+         slots: Sequence[int] | None = None) -> list[Cut]:
     """The len(weights) - 1 boundaries that best split `samples` into turns whose lengths
-    are in proportion to `weights`."""
-    loud = loud_frames(envelope(samples, rate))
+    are in proportion to `weights`; with each turn's speaker slot, a change of voice across
+    a pause makes it likelier to be where the speakers change."""
+    env = envelope(samples, rate)
+    loud = loud_frames(env)
     if len(weights) < 2 or not loud.any():
         return [Cut(0.0, 0.0, True) for _ in weights[1:]]
     speech = np.flatnonzero(loud)
@@ -81,15 +89,16 @@ def cuts(samples: np.ndarray, rate: int, weights: Sequence[float]) -> list[Cut]:
     expected = np.asarray(weights, float) / sum(weights) * talk
     places = first + np.cumsum(expected)[:-1] + (last - first - talk) * np.arange(
         1, len(weights)) / len(weights)
-    candidates = sorted(found + _soft_cuts(samples, rate, places), key=lambda c: c.at)
-    path = _best_path(candidates, first, last, expected)
+    candidates = sorted(found + _soft_cuts(env, places), key=lambda c: c.at)
+    change = _voice_change(samples, rate, loud, candidates) if slots else None
+    switches = [a != b for a, b in itertools.pairwise(slots)] if slots else []
+    path = _best_path(candidates, first, last, expected, change, switches)
     return path if path is not None else [Cut(float(t), float(t), True) for t in places]
 
 
-def _soft_cuts(samples: np.ndarray, rate: int, places: np.ndarray) -> list[Cut]:
+def _soft_cuts(env: np.ndarray, places: np.ndarray) -> list[Cut]:
     """Fallback candidates for each expected boundary: the quietest 10 ms near it, and the
     place itself (so a path always exists, however the model ran turns together)."""
-    env = envelope(samples, rate)
     out = []
     for at in places:
         lo = max(0, int((at - SOFT_WINDOW_S) / FRAME_S))
@@ -101,8 +110,9 @@ def _soft_cuts(samples: np.ndarray, rate: int, places: np.ndarray) -> list[Cut]:
     return out
 
 
-def _best_path(candidates: list[Cut], first: float, last: float,
-               expected: np.ndarray) -> list[Cut] | None:
+def _best_path(candidates: list[Cut], first: float, last: float, expected: np.ndarray,
+               change: np.ndarray | None = None, switches: Sequence[bool] = ()
+               ) -> list[Cut] | None:
     """Dynamic programming over candidates: best[j] is the cheapest way to end turn k at j."""
     starts = np.array([first] + [c.start for c in candidates] + [last])
     ends = np.array([first] + [c.end for c in candidates] + [last])
@@ -119,6 +129,8 @@ def _best_path(candidates: list[Cut], first: float, last: float,
         best = total[back[-1], np.arange(len(times))]
         if k < len(expected) - 1:
             best = best + bonus  # ending here means cutting here
+            if change is not None and switches[k]:
+                best = best - VOICE_WEIGHT * np.concatenate([[0.0], change, [0.0]])
     if not np.isfinite(best[-1]):
         return None
     j, path = len(times) - 1, []
@@ -128,6 +140,39 @@ def _best_path(candidates: list[Cut], first: float, last: float,
     return path[::-1]
 
 
+def _voice_change(samples: np.ndarray, rate: int, loud: np.ndarray,
+                  candidates: list[Cut]) -> np.ndarray:
+    """For each candidate, how different the voice sounds in the second of speech before and
+    after it (band energies, loudness removed), as a robust z-score across candidates."""
+    bands, step = _band_levels(samples, rate), 2  # one band frame per two 10 ms frames
+    voiced = loud[::step][: len(bands)]
+    span = int(VOICE_WINDOW_S / FRAME_S / step)
+    out = np.zeros(len(candidates))
+    for i, cut in enumerate(candidates):
+        a, b = int(cut.start / FRAME_S / step), int(np.ceil(cut.end / FRAME_S / step))
+        left = bands[max(0, a - span):a][voiced[max(0, a - span):a]]
+        right = bands[b:b + span][voiced[b:b + span]]
+        if len(left) >= 5 and len(right) >= 5:
+            diff = left.mean(0) - right.mean(0)
+            out[i] = float(np.sqrt(np.mean((diff - diff.mean()) ** 2)))
+    mid = np.median(out)
+    spread = np.median(np.abs(out - mid)) * 1.4826 + 1e-3
+    return np.clip((out - mid) / spread, -2.0, 4.0)
+
+
+def _band_levels(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Log energy (dB) in 24 log-spaced bands from 80 Hz to 4 kHz, every 20 ms."""
+    hop, size = max(1, int(rate * FRAME_S * 2)), 1 << int(np.ceil(np.log2(rate * 0.02)))
+    n = len(samples) // hop
+    padded = np.concatenate([samples, np.zeros(size, samples.dtype)])
+    frames = np.lib.stride_tricks.sliding_window_view(padded, size)[::hop][:n]
+    power = np.abs(np.fft.rfft(frames * np.hanning(size).astype(np.float32), axis=1)) ** 2
+    which = np.digitize(np.fft.rfftfreq(size, 1 / rate),
+                        np.geomspace(80, min(4000, rate / 2 - 1), 25)) - 1
+    levels = np.stack([power[:, which == k].sum(1) for k in range(24)], axis=1)
+    return 10 * np.log10(levels + 1e-10)
+
+
 def _cut_cost(cut: Cut) -> float:
     """Longer pauses are likelier turn changes; a cut without one costs a lot."""
     if cut.soft:
@@ -135,10 +180,11 @@ def _cut_cost(cut: Cut) -> float:
     return -float(np.log1p((cut.end - cut.start) / 0.1))
 
 
-def split(audio: Audio, parts: Sequence[str]) -> list[Audio]:
+def split(audio: Audio, parts: Sequence[str], slots: Sequence[int] | None = None
+          ) -> list[Audio]:
     """One clip per part, each trimmed to its speech; estimated cuts add a warning."""
     rate, samples = audio.sample_rate, audio.samples
-    found = cuts(samples, rate, [max(expected_seconds(p), 0.05) for p in parts])
+    found = cuts(samples, rate, [max(expected_seconds(p), 0.05) for p in parts], slots)
     loud = loud_frames(envelope(samples, rate))
     edges = [0.0] + [c.at for c in found] + [len(samples) / rate]
     clips = []
@@ -167,7 +213,25 @@ def turn_clips(jobs: Sequence[Job], clips: Sequence[Audio]) -> dict[int, list[Au
     block is split into its turns."""
     out: dict[int, list[Audio]] = {}
     for job, clip in zip(jobs, clips):
-        pieces = split(clip, job.parts) if job.parts else [clip]
+        pieces = split(clip, job.parts, slots(job.text, job.parts)) if job.parts else [clip]
         for turn, piece in zip(job.turns, pieces):
             out.setdefault(turn, []).append(piece)
     return out
+
+
+def slots(script: str, parts: Sequence[str]) -> list[int] | None:
+    """Each part's speaker slot, read back from a block's `[S1]...[S2]...` text (where
+    consecutive parts of one speaker were joined); None if they do not add up."""
+    found: list[int] = []
+    todo = list(parts)
+    for slot, said in re.findall(r"\[S(\d+)\]([^\[]*)", script):
+        if not todo:
+            return None
+        joined = todo.pop(0)
+        found.append(int(slot))
+        while joined != said and todo:
+            joined = clean(f"{joined} {todo.pop(0)}")
+            found.append(int(slot))
+        if joined != said:
+            return None
+    return found if not todo else None

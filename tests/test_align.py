@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from podcastgen.align import cuts, split, turn_clips
+from podcastgen import moss
+from podcastgen.align import cuts, slots, split, turn_clips
 from podcastgen.moss import expected_seconds
 from podcastgen.providers import Audio, Job
 
@@ -64,8 +65,9 @@ def block(gaps: list[float], *, noise_db: float | None = None, seed: int = 0,
 
 
 def check_pieces(samples: np.ndarray, truth: list[tuple[float, float]],
-                 tolerance: float = 0.05) -> list[Audio]:
-    pieces = split(Audio(samples, RATE), [text for _, text in TURNS])
+                 tolerance: float = 0.05, voices: bool = False) -> list[Audio]:
+    known = [slot for slot, _ in TURNS] if voices else None
+    pieces = split(Audio(samples, RATE), [text for _, text in TURNS], known)
     starts, at = [], 0
     for piece in pieces:  # find each piece back in the block, to read its start time
         at = _find(samples, piece.samples, at)
@@ -102,6 +104,22 @@ def test_short_turn_pauses_shorter_than_sentence_pauses() -> None:
     """Turns 120 ms apart while the long turns pause 200 ms inside: the turn lengths decide."""
     samples, truth = block([0.12, 0.12, 0.12, 0.12, 0.12], seed=4, rate_error=0.1)
     check_pieces(samples, truth)
+
+
+@pytest.mark.parametrize("seed", [1, 10])
+def test_change_of_voice_settles_pauses_the_lengths_cannot(seed: int) -> None:
+    """Every pause 200 ms, like the sentence pauses inside turns, and turns 40% off their
+    expected length: which pauses are turn changes is heard in the voices on either side."""
+    samples, truth = block([0.2] * 5, seed=seed, rate_error=0.4)
+    check_pieces(samples, truth, voices=True)
+
+
+def test_slots_are_read_back_from_the_block_script() -> None:
+    parts = [moss.clean(t) for t in ("Hello.", "How are you?", "Fine!", "你好。", "我很好。")]
+    script = moss.script(list(zip([1, 1, 2, 1, 1], parts)))
+    assert script == "[S1]Hello. How are you.[S2]Fine.[S1]你好，我很好。"
+    assert slots(script, parts) == [1, 1, 2, 1, 1]
+    assert slots(script, parts[:3]) is None and slots("[S1]Hi.", ["Bye."]) is None
 
 
 def test_turns_run_together_fall_back_to_the_expected_place() -> None:
