@@ -23,6 +23,7 @@ from podcastgen.plan import compile_episode
 from .helpers import onsets
 
 RATE = 44100
+RATES = (8000, 16000, 24000, 32000, 44100)  # wav and pcm in the MOSS-TTSD-v0.5 schema
 TRIM_PAD_S = 0.055  # align keeps 15 ms before and 40 ms after each turn's sound
 REFS = {"alex": "Hi, I'm Alex, and this is how I sound.", "anna": "大家好，我是安娜。",
         "wei": "This is Doctor Wei speaking, clearly and slowly."}
@@ -146,9 +147,15 @@ def check_request(body: dict) -> None:
     seconds = sum(moss.expected_seconds(t) for t in re.split(r"\[S\d\]", body["input"]))
     assert body["max_tokens"] >= seconds * moss.TOKENS_PER_SECOND * 1.5
     assert body["max_tokens"] + len(body["input"]) < moss.TOKEN_LIMIT
+    rates = {"mp3": (32000, 44100), "opus": (48000,), "wav": RATES, "pcm": RATES}
+    fmt = body.get("response_format", "mp3")
+    assert body.get("sample_rate", rates[fmt][-1]) in rates[fmt]
+    assert isinstance(body.get("stream", True), bool)
+    assert 0.25 <= body.get("speed", 1.0) <= 4 and -10 <= body.get("gain", 0) <= 10
     for ref in body["references"]:
+        assert set(ref) == {"audio", "text"}
         assert re.fullmatch(r"\[S[12]\].+", ref["text"])
-        assert ref["audio"].startswith("data:audio/mp3;base64,")
+        assert re.fullmatch(r"data:audio/mp3;base64,[A-Za-z0-9+/=]+", ref["audio"])
 
 
 def clip_format(data_uri: str, tmp: Path) -> str:
