@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from . import master
-from .audio import Timeline, gain, load_clip, resample
 from . import music
+from .audio import Timeline, fade_edges, gain, load_clip, resample, trim_silence
 from .episode import ChapterMark, Episode, Pause, Sound, Turn
 from .errors import AudioError
 from .model import Chapter, Cue, Placed
-from .plan import Plan
 from .providers import Audio
 from .settings import Bed, Music, Production
 
@@ -26,6 +25,7 @@ SOUND_LUFS = SPEECH_LUFS - 3.0  # effects and music sit a little under the voice
 MAX_LEVEL_GAIN_DB = 24.0
 LEAD_IN_S = 0.3
 TAIL_S = 0.8
+JOIN_PAUSE_S = 0.25  # between the pieces of a turn split for a provider's input limit
 
 
 def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
@@ -37,8 +37,22 @@ def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
     """A turn's chunks joined, resampled once to the output rate, levelled, and given 5 ms
     edges: a clip trimmed of silence starts on a small non-zero sample, which would click."""
     parts = [resample(c.samples, c.sample_rate, rate) for c in clips]
-    joined = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    return music.faded(levelled(joined, rate, SPEECH_LUFS), rate, 0.0, 0.0)
+    if len(parts) > 1:
+        parts = joined(parts, rate)
+    whole = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return music.faded(levelled(whole, rate, SPEECH_LUFS), rate, 0.0, 0.0)
+
+
+def joined(parts: list[np.ndarray], rate: int) -> list[np.ndarray]:
+    """The pieces of one long turn as one utterance: each trimmed, its edges faded (no click
+    where the cut falls), with a sentence-length pause between them."""
+    pause = np.zeros(int(round(JOIN_PAUSE_S * rate)), np.float32)
+    out: list[np.ndarray] = []
+    for part in parts:
+        part = fade_edges(trim_silence(part, rate), rate)
+        if len(part):
+            out.extend([pause, part] if out else [part])
+    return out
 
 
 def sound_audio(path: Path, rate: int, where: str, gain_db: float = 0.0) -> np.ndarray:
@@ -105,8 +119,9 @@ class _Placer:
                              cached))
 
 
-def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarray, Placed]:
-    """The episode's audio at the output rate, with its cues and chapters."""
+def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarray, Placed]:
+    """The episode's audio at the output rate, with its cues and chapters; `clips` holds each
+    turn's audio by script index."""
     rate = episode.output.sample_rate
     placer = _Placer(episode, rate)
     placer.timeline.silence(LEAD_IN_S)
@@ -123,9 +138,9 @@ def assemble(episode: Episode, plan: Plan, clips: list[Audio]) -> tuple[np.ndarr
             placer.clip(sound_audio(item.path, rate, item.where, item.gain))
             placer.spoken = True
         elif isinstance(item, Turn):
-            parts = [clips[j] for j in plan.turn_jobs[index]]
-            placer.turn(item, turn_audio(parts, rate), plan.jobs[plan.turn_jobs[index][0]].provider,
-                        all(c.cached for c in parts))
+            parts = clips.get(index, [])
+            placer.turn(item, turn_audio(parts, rate), episode.speakers[item.speaker].provider,
+                        bool(parts) and all(c.cached for c in parts))
     placer.script_span = (script_start, placer.timeline.length)
     if prod.outro:
         _place_outro(placer, prod.outro)

@@ -53,6 +53,18 @@ def load_clip(path: Path, rate: int) -> np.ndarray:
     return ffmpeg.decode(path, rate)
 
 
+def fade_edges(samples: np.ndarray, rate: int, seconds: float = 0.005) -> np.ndarray:
+    """Short linear fades at both ends, so a clip cut mid-waveform does not click."""
+    n = min(len(samples) // 2, int(rate * seconds))
+    if n == 0:
+        return samples
+    out = samples.astype(np.float32, copy=True)
+    ramp = np.linspace(0.0, 1.0, n, endpoint=False, dtype=np.float32)
+    out[:n] *= ramp
+    out[-n:] *= ramp[::-1]
+    return out
+
+
 def gain(samples: np.ndarray, db: float) -> np.ndarray:
     return (samples * np.float32(10 ** (db / 20))).astype(np.float32)
 

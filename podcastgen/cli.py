@@ -46,8 +46,13 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--max-size", type=_size, metavar="SIZE", help="prune: least recently used "
                    "entries until the cache fits SIZE (e.g. 500M, 2G)")
     _feed_parser(sub)
-    v = sub.add_parser("voices", help="list a provider's voices")
-    v.add_argument("args", nargs="+", metavar="PROVIDER", help="`local`, or `list PROVIDER`")
+    v = sub.add_parser("voices", help="list, upload (clone) and delete a provider's voices")
+    v.add_argument("args", nargs="+", metavar="WORD", help="`list PROVIDER`, `upload PROVIDER "
+                   "CLIP --name N --text T`, `delete PROVIDER VOICE` (or just `PROVIDER`)")
+    v.add_argument("--name", help="upload: a name for the new voice")
+    v.add_argument("--text", help="upload: the exact transcript of the clip")
+    v.add_argument("--model", help="upload: the model the voice is for (default: the "
+                   "provider's default model)")
     authoring.add_parsers(sub)
     return p
 
@@ -62,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "feed":
             return _feed(args)
         if args.command == "voices":
-            return _voices(args.args)
+            from .voices import command
+
+            return command(args.args, name=args.name, text=args.text, model=args.model)
         return args.run(args)
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
@@ -83,7 +90,8 @@ def _build(args: argparse.Namespace) -> int:
         if args.dry_run:
             raise InputError("--dry-run takes episode files, not a folder or --changed-since")
         return authoring.build_show(args, options, None if args.quiet else _summary)
-    episodes = [load_episode(path, options) for path in args.episodes]  # all valid, or nothing
+    episodes = [load_episode(path, options, need_keys=not args.dry_run)  # all valid, or nothing
+                for path in args.episodes]
     if args.dry_run:
         return _dry_run(episodes, options)
     for path in args.episodes:
@@ -187,21 +195,6 @@ def _rel(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
-
-
-def _voices(words: list[str]) -> int:
-    from .providers import KNOWN, REGISTRY
-
-    name = words[-1]
-    if words[0] == "list" and len(words) == 2 or len(words) == 1:
-        if name not in REGISTRY:
-            known = ", ".join(REGISTRY)
-            extra = " (not available in this version)" if name in KNOWN else ""
-            raise InputError(f"unknown provider {name!r}{extra}; please select one of: {known}")
-        for voice, description in REGISTRY[name]().voices().items():
-            print(f"{voice:<12} {description}")
-        return EXIT_OK
-    raise InputError("usage: podcastgen voices PROVIDER | podcastgen voices list PROVIDER")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import moss
 from .errors import ValidationError
 from .model import Meta
 from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
+from .config import check_settings
 from .schema import Checker, describe
 from .settings import Feed, Output, Production, feed as _feed, output as _output
 from .settings import production as _production
@@ -28,7 +30,7 @@ TOP_KEYS = ("title", "show", "number", "season", "date", "language", "authors", 
             "output", "script", "providers", "feed")
 SPEAKER_KEYS = ("name", "voice", "provider", "model", "speed", "reference", "options")
 TURN_KEYS = ("text", "emotion", "instruction", "speed")
-SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options")
+SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options", "block_seconds")
 REFERENCE_KEYS = ("audio", "text")
 SOUND_KEYS = ("file", "gain")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -59,6 +61,7 @@ class Synthesis:
     mode: str = "turns"
     speed: float = 1.0
     options: tuple[tuple[str, Any], ...] = ()
+    block_seconds: float = 180.0  # dialogue mode: expected audio per request, at most
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ class Episode:
     script: tuple[Item, ...]
     warnings: tuple[str, ...] = field(default=())
     feed: Feed = field(default=Feed())
+    # the `providers:` settings written in the episode, and (after load) the resolved configs;
+    # neither shapes the audio, so neither is part of the build hash
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    configs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def stem_of(path: Path) -> str:
@@ -123,16 +130,18 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     data = ck.mapping((), doc.data, TOP_KEYS, required=("title", "speakers", "script")) or {}
     meta = _meta(ck, data)
     synthesis = _synthesis(ck, data.get("synthesis", {}))
+    ck.dialogue = synthesis.mode == "dialogue"
     speakers = _speakers(ck, data.get("speakers"), synthesis)
     if draft:
         speakers = draft_voices(speakers)
+        synthesis = replace(synthesis, mode="turns")  # local voices speak turn by turn
     production = _production(ck, data.get("production", {}))
     output = _output(ck, data.get("output", {}))
     raw = data.get("speakers")
     ck.declared = set(raw) if isinstance(raw, dict) else None
     script = _script(ck, data.get("script"), speakers)
-    if "providers" in data:
-        ck.mapping(("providers",), data["providers"], KNOWN)
+    settings = check_settings(ck, ("providers",), data["providers"]) \
+        if "providers" in data else {}
     feed = _feed(ck, data.get("feed", {}))
     if ck.problems:
         raise ValidationError(ck.problems)
@@ -141,7 +150,7 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     return Episode(source=doc.where[()].file, stem=stem_of(doc.where[()].file), meta=meta,
                    speakers=speakers, synthesis=synthesis, production=production,
                    output=output, script=script, warnings=tuple(str(w) for w in ck.warnings),
-                   feed=feed)
+                   feed=feed, providers=settings)
 
 
 def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
@@ -178,14 +187,22 @@ def _options(ck: Checker, key: KeyPath, value: Any) -> tuple[tuple[str, Any], ..
 def _synthesis(ck: Checker, value: Any) -> Synthesis:
     key: KeyPath = ("synthesis",)
     data = ck.mapping(key, value, SYNTHESIS_KEYS) or {}
-    provider = ck.choice(key + ("provider",), data.get("provider", "local"), KNOWN) or "local"
+    mode = ck.choice(key + ("mode",), data.get("mode", "turns"), ("turns", "dialogue"))
+    dialogue = mode == "dialogue"
+    provider = ck.choice(key + ("provider",), data.get(
+        "provider", "siliconflow" if dialogue else "local"), KNOWN) or "local"
     model = data.get("model")
     if model is not None:
         model = ck.text(key + ("model",), model)
-    mode = ck.choice(key + ("mode",), data.get("mode", "turns"), ("turns", "dialogue"))
+    elif dialogue and provider == "siliconflow":
+        model = moss.MODEL
     speed = ck.number(key + ("speed",), data.get("speed", 1.0), 0.25, 4.0)
     options = _options(ck, key + ("options",), data.get("options", {}))
-    return Synthesis(provider, model, mode or "turns", speed or 1.0, options)
+    block = ck.number(key + ("block_seconds",), data.get("block_seconds", 180.0), 20.0, 600.0)
+    if dialogue:
+        _dialogue_model(ck, key, provider, model)
+    return Synthesis(provider, model, mode or "turns", speed or 1.0, options,
+                     float(block or 180.0))
 
 
 def _speakers(ck: Checker, value: Any, synthesis: Synthesis) -> dict[str, Speaker]:
@@ -213,22 +230,50 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
     if data is None:
         return None
     provider = ck.choice(key + ("provider",), data.get("provider", synthesis.provider), KNOWN)
+    inherit = provider == synthesis.provider  # synthesis.model/options are that provider's
     name = ck.text(key + ("name",), data.get("name", sid.replace("-", " ").title()))
     speed = ck.number(key + ("speed",), data.get("speed", synthesis.speed), 0.25, 4.0)
     voice = ck.text(key + ("voice",), data["voice"]) if "voice" in data else None
-    model = ck.text(key + ("model",), data["model"]) if "model" in data else synthesis.model
+    model = ck.text(key + ("model",), data["model"]) if "model" in data else \
+        synthesis.model if inherit else None
     reference = _reference(ck, key + ("reference",), data["reference"]) \
         if "reference" in data else None
-    options = dict(synthesis.options)
+    options = dict(synthesis.options) if inherit else {}
     if "options" in data:
         options.update(_options(ck, key + ("options",), data["options"]))
     if provider == "local" and voice is not None and voice not in LOCAL_VOICES:
         ck.fail(key + ("voice",), f"unknown local voice {voice!r}; local voices: "
                 f"{', '.join(LOCAL_VOICES)} (see `podcastgen voices local`)")
-    if provider not in (None, "local") and voice is None and reference is None:
+    if synthesis.mode == "dialogue":
+        _dialogue_speaker(ck, key, data, synthesis, reference)
+    elif provider not in (None, "local") and voice is None and reference is None:
         ck.fail(key, f"speakers on {provider} need a voice or a reference clip")
-    return Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
-                   reference, tuple(sorted(options.items())))
+    speaker = Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
+                      reference, tuple(sorted(options.items())))
+    if synthesis.mode != "dialogue":
+        _provider_checks(ck, key, speaker, data)
+    elif speaker.provider == "siliconflow":  # voices come from the references in a block
+        _provider_checks(ck, key, replace(speaker, voice=None), data)
+    return speaker
+
+
+def _provider_checks(ck: Checker, key: KeyPath, speaker: Speaker, own: dict[str, Any]) -> None:
+    """The speaker's provider judges its model, voice, options and speed, before any request;
+    a problem inherited from `synthesis:` is reported where it was written."""
+    provider = REGISTRY.get(speaker.provider)
+    if provider is None:
+        return
+    found = provider.check_speaker(speaker.model, speaker.voice, speaker.reference is not None,
+                                   dict(speaker.options))
+    speed = provider.speed_problem(speaker.speed)
+    if speed:
+        found.append((("speed",), speed))
+    own_options = own.get("options") if isinstance(own.get("options"), dict) else {}
+    for sub, message in found:
+        inherited = sub[-1] not in own_options if sub[0] == "options" else sub[0] not in own
+        where = ("synthesis", *sub) if inherited and sub[0] in ("options", "model", "speed") \
+            else key + sub
+        ck.fail(where, message)
 
 
 def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
@@ -334,27 +379,66 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
             ck.text(key + (f,), v)
         speed = ck.number(key + ("speed",), data["speed"], 0.25, 4.0) if "speed" in data else None
         text = ck.text(key + ("text",), data["text"])
-        _supported(ck, key, speaker, [f for f in TURN_KEYS[1:] if f in data])
+        used = {f: data[f] for f in TURN_KEYS[1:] if f in data and data[f] is not None}
+        if speed is None:
+            used.pop("speed", None)  # already reported by the range check
+        _supported(ck, key, speaker, used)
     else:
         fields, speed, text = {}, None, ck.text(key, body)
     if text is None:
         return None
+    if ck.dialogue and not moss.clean(text):
+        ck.fail(key, "nothing is left for MOSS-TTSD to speak once its unspoken marks are "
+                "removed; write the words out")
     if speaker.provider == "local" and unspeakable(text):
         ck.warn(key, f"the local English voice cannot speak {unspeakable(text)[:12]!r}; "
                 "those characters are left out (use a cloud provider for this text)")
     return Turn(sid, text.strip(), where, fields.get("emotion"), fields.get("instruction"), speed)
 
 
-def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: list[str]) -> None:
-    """A field the speaker's provider cannot honour is an error, never a silent drop."""
+def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: dict[str, Any]) -> None:
+    """A field the speaker's provider and model cannot honour is an error, never a silent
+    drop (in a draft, where local voices stand in, a warning)."""
+    if ck.dialogue and not ck.draft:
+        for f in used:
+            ck.fail(key + (f,), f"MOSS-TTSD dialogue mode cannot honour a per-turn {f}; "
+                    "remove it, or use mode: turns")
+        return
     provider = REGISTRY.get(speaker.provider)
     if provider is None:
         return  # providers not in this build are refused at build time, with a clear message
-    for f in used:
-        if f in provider.turn_fields:
-            continue
+    for f, message in provider.check_turn(speaker.model, used):
         if ck.draft:
             ck.warn(key + (f,), f"{f} is ignored by the local voices of --draft")
         else:
-            ck.fail(key + (f,), f"the {speaker.provider} provider does not support {f}; "
-                    "remove it or choose a provider that does")
+            ck.fail(key + (f,), message)
+
+
+def _dialogue_model(ck: Checker, key: KeyPath, provider: str | None, model: str | None) -> None:
+    """Dialogue mode runs on MOSS-TTSD, which SiliconFlow serves."""
+    if provider != "siliconflow":
+        ck.fail(key + ("provider",), f"dialogue mode needs provider siliconflow (MOSS-TTSD), "
+                f"got {provider!r}; or use mode: turns")
+    elif model != moss.MODEL:
+        ck.fail(key + ("model",), f"dialogue mode needs model {moss.MODEL}, got {model!r}; "
+                "or use mode: turns")
+
+
+def _dialogue_speaker(ck: Checker, key: KeyPath, data: dict[str, Any], synthesis: Synthesis,
+                      reference: Reference | None) -> None:
+    """In a dialogue block every speaker is cloned from its reference and shares the
+    block's one model, speed and options."""
+    for field_, want in (("provider", synthesis.provider), ("model", synthesis.model),
+                         ("speed", synthesis.speed)):
+        if field_ in data and data[field_] != want:
+            ck.fail(key + (field_,), f"in dialogue mode every speaker uses synthesis.{field_} "
+                    f"({want}); remove it, or set synthesis.{field_}")
+    if "options" in data:
+        ck.fail(key + ("options",), "in dialogue mode options apply to whole blocks; move "
+                "them to synthesis.options")
+    if "voice" in data:
+        ck.warn(key + ("voice",), "voice is not used in dialogue mode: MOSS-TTSD speaks "
+                "with the voice of the reference clip")
+    if "reference" not in data:
+        ck.fail(key, "dialogue mode (MOSS-TTSD) clones every voice from a reference clip; "
+                "add reference: {audio: <clip>, text: <its transcript>}")

@@ -36,7 +36,7 @@ class InputError(PodcastgenError):
 
 class ValidationError(InputError):
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.key))
+        self.problems = sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line, p.key))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

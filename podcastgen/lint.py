@@ -2,8 +2,8 @@
 
 Beyond validation (unknown speakers, bad values, text a local voice cannot speak), the rules
 here look at the episode the way each provider will see it: turns over a provider's input
-limit, characters MOSS-TTSD would strip or change, and dialogue-mode speakers without a
-reference clip. Each finding is one `path:line: key: warning: message` line.
+limit and characters MOSS-TTSD would strip or change (a dialogue-mode speaker without a
+reference clip is a validation error). Each finding is one `path:line: key: warning: message` line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import source
+from . import moss, source
 from .episode import Episode, Turn
 from .errors import InputError, Problem
 from .providers import REGISTRY
@@ -23,10 +23,7 @@ if TYPE_CHECKING:
     from .pipeline import BuildOptions
 
 SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s*")
-# What MOSS-TTSD's own text normalisation does (the model's normalize_text, server side).
-MOSS_STRIPPED = "【】《》（）『』「」\"-_“”～~"
-MOSS_TO_COMMA = "；;：:、"
-MOSS_V05_TO_COMMA = "!?"
+V05_ONLY = "!?！？"  # v0.5 (what SiliconFlow serves) also turns these into commas
 
 
 @dataclass
@@ -47,22 +44,24 @@ class Limit:
         return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
 
 
-def input_limit(provider: str) -> Limit | None:
-    """The most text one request to `provider` may carry: the class's `max_input` attribute
-    (and `max_input_unit`, "characters" or "bytes"), or None when it has no limit."""
+def input_limit(provider: str, model: str | None) -> Limit | None:
+    """The most text one request to `provider`'s `model` may carry, as the provider counts
+    it (characters, or UTF-8 bytes), or None when it has no limit."""
     cls = REGISTRY.get(provider)
-    size = getattr(cls, "max_input", None)
-    if not size:
+    if cls is None:
         return None
-    return Limit(int(size), getattr(cls, "max_input_unit", "characters"))
+    chars, size = cls.limits(model)
+    if size:
+        return Limit(size, "bytes")
+    return Limit(chars) if chars else None
 
 
 def moss_changes(text: str, model: str | None) -> str:
     """The characters of `text` that MOSS-TTSD would drop or turn into commas, in order."""
-    changed = MOSS_STRIPPED + MOSS_TO_COMMA
-    if model is None or "v0.5" in model:  # v0.5 (what SiliconFlow serves) also flattens !?
-        changed += MOSS_V05_TO_COMMA
-    return "".join(dict.fromkeys(ch for ch in text if ch in changed))
+    changed = moss.stripped(text)
+    if model is None or "v0.5" in model:
+        return changed
+    return "".join(ch for ch in changed if ch not in V05_ONLY)
 
 
 def check_episode(path: Path, options: BuildOptions) -> Findings:
@@ -71,13 +70,13 @@ def check_episode(path: Path, options: BuildOptions) -> Findings:
 
     found = Findings(path)
     try:
-        episode = load_episode(path, options)
+        episode = load_episode(path, options, need_keys=False)
     except InputError as exc:
         found.errors = str(exc).splitlines()
         return found
     doc = source.load(path, source.project_root(path), options.allow_outside,
                       template=TemplateInput(options.data, options.variables))
-    problems = [*_turn_rules(episode, doc), *_dialogue_rules(episode, doc)]
+    problems = _turn_rules(episode, doc)
     found.warnings = sorted([*episode.warnings, *map(str, problems)], key=_position)
     return found
 
@@ -95,10 +94,10 @@ def _turn_rules(episode: Episode, doc: source.Document) -> list[Problem]:
             continue
         key = ("script", index, item.speaker)
         speaker = episode.speakers[item.speaker]
-        limit = input_limit(speaker.provider)
+        model = speaker.model or getattr(REGISTRY.get(speaker.provider), "default_model", None)
+        limit = input_limit(speaker.provider, model)
         if limit and limit.measure(item.text) > limit.size:
             found.append(_warn(doc, key, _over_limit(item.text, speaker.provider, limit)))
-        model = speaker.model or getattr(REGISTRY.get(speaker.provider), "default_model", None)
         if _uses_moss(episode, speaker.provider, model):
             changed = moss_changes(item.text, model)
             if changed:
@@ -123,17 +122,6 @@ def _uses_moss(episode: Episode, provider: str, model: str | None) -> bool:
     if provider == "local":
         return False
     return episode.synthesis.mode == "dialogue" or "moss-ttsd" in (model or "").lower()
-
-
-def _dialogue_rules(episode: Episode, doc: source.Document) -> list[Problem]:
-    """Dialogue models clone each voice from its reference clip; without one they improvise."""
-    if episode.synthesis.mode != "dialogue":
-        return []
-    used = dict.fromkeys(i.speaker for i in episode.script if isinstance(i, Turn))
-    return [_warn(doc, ("speakers", sid), f"dialogue mode voices each speaker from its "
-                  f"reference clip, and {sid} has none; add reference: {{audio, text}}")
-            for sid in used
-            if episode.speakers[sid].provider != "local" and episode.speakers[sid].reference is None]
 
 
 def _warn(doc: source.Document, key: source.KeyPath, message: str) -> Problem:

@@ -11,11 +11,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__, deliver, master, source
+from . import __version__, config, deliver, master, source, voices
+from .align import turn_clips
 from .assemble import assemble
 from .episode import Episode, Sound, validate
 from .errors import InputError
@@ -50,8 +51,9 @@ class BuildResult:
     up_to_date: bool = False
 
 
-def load_episode(path: Path, options: BuildOptions) -> Episode:
-    """Read and validate an episode (and its `extends` chain); nothing is sent or written."""
+def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -> Episode:
+    """Read and validate an episode (and its `extends` chain); nothing is sent or written.
+    `need_keys=False` (check, dry-run) does not ask for the providers' keys."""
     root = source.project_root(path)
     doc = source.load(path, root, options.allow_outside,
                       template=TemplateInput(options.data, options.variables))
@@ -62,7 +64,11 @@ def load_episode(path: Path, options: BuildOptions) -> Episode:
                          "available in this version; build with --draft to preview every "
                          "speaker with local voices")
     deliver.check_templates(episode)
-    return episode
+    settings = config.resolve_all({s.provider for s in episode.speakers.values()},
+                                  config.project_settings(root), episode.providers)
+    if need_keys and not options.draft:
+        config.require_keys(settings, path)
+    return replace(episode, configs=settings)
 
 
 def segment_cache(episode: Episode, options: BuildOptions) -> SegmentCache | None:
@@ -96,7 +102,7 @@ def _leaves(tree: Any) -> list[str]:
 
 
 def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
-    episode = load_episode(path, options)
+    episode = voices.with_cloned_voices(load_episode(path, options))
     outdir, digest = output_dir(episode, options), build_hash(episode)
     previous = None if options.force else up_to_date(episode, outdir, digest)
     if previous is not None:
@@ -107,9 +113,10 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
     progress = Progress(f"{episode.stem}", quiet=options.quiet)
     started = time.perf_counter()
     clips = synthesize(plan.jobs, stats, SynthOptions(
-        cache=segment_cache(episode, options), jobs=options.jobs, progress=progress))
+        cache=segment_cache(episode, options), jobs=options.jobs, progress=progress,
+        configs=episode.configs))
     synthesized = time.perf_counter()
-    samples, placed = assemble(episode, plan, clips)
+    samples, placed = assemble(episode, turn_clips(plan.jobs, clips))  # dialogue blocks split
     prod, out = episode.production, episode.output
     mastered = master.master(samples, out.sample_rate, loudness=prod.loudness,
                              true_peak=prod.true_peak)

@@ -39,6 +39,7 @@ class Checker:
         self.root = root
         self.allow_outside = allow_outside
         self.draft = False
+        self.dialogue = False  # synthesis.mode is dialogue: turns are voiced in blocks
         self.declared: set[str] | None = set()  # speaker ids written, valid or not
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []

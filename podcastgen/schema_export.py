@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import episode as ep
-from . import settings
+from . import config, settings
 from .providers import KNOWN
 from .providers.local import VOICES as LOCAL_VOICES
 
@@ -41,13 +41,14 @@ TOP = {
     "feed": {"$ref": "#/$defs/feed"},
     "script": {"$ref": "#/$defs/script"},
     "providers": {"type": "object", "propertyNames": {"enum": list(KNOWN)},
-                  "additionalProperties": ANY_MAP},
+                  "additionalProperties": {"$ref": "#/$defs/provider_config"}},
 }
 SPEAKER = {"name": TEXT, "voice": TEXT, "provider": {"enum": list(KNOWN)}, "model": TEXT,
            "speed": SPEED, "reference": {"$ref": "#/$defs/reference"}, "options": ANY_MAP}
 TURN = {"text": TEXT, "emotion": TEXT, "instruction": TEXT, "speed": SPEED}
 SYNTHESIS = {"provider": {"enum": list(KNOWN)}, "model": {"anyOf": [TEXT, {"type": "null"}]},
-             "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP}
+             "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP,
+             "block_seconds": _number(20, 600)}
 REFERENCE = {"audio": PATH, "text": TEXT}
 GAIN = _number(-40, 20)
 FADE = _number(0, settings.MAX_FADE_S)
@@ -131,6 +132,9 @@ def episode_schema(*, show: bool = False) -> dict[str, Any]:
             "music": {"anyOf": [PATH, _mapping(settings.MUSIC_KEYS, MUSIC, required=("file",))]},
             "bed": {"anyOf": [PATH, _mapping(settings.BED_KEYS, BED, required=("file",))]},
             "feed": _mapping(settings.FEED_KEYS, FEED),
+            "provider_config": _mapping(config.ENTRY_KEYS, {
+                "base_url": {"type": "string", "pattern": "^https?://"},
+                **{k: _number(lo, hi, whole) for k, (lo, hi, whole) in config.NUMBERS.items()}}),
             "sound": {"anyOf": [PATH, _mapping(ep.SOUND_KEYS, {"file": PATH, "gain": GAIN},
                                                required=("file",))]},
             "script": _script(),

@@ -27,7 +27,8 @@ def test_voices_local_lists_the_named_voices(capsys: pytest.CaptureFixture[str])
 
 def test_unknown_provider_for_voices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["voices", "acme"]) == 2
-    assert capsys.readouterr().err == "unknown provider 'acme'; please select one of: local\n"
+    assert capsys.readouterr().err == ("unknown provider 'acme'; please select one of: "
+                                       "local, siliconflow, openai, stepfun, coze\n")
 
 
 def test_undecodable_sound_fails_with_one_line_and_no_output(tmp_path: Path) -> None:

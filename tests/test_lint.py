@@ -17,7 +17,7 @@ HEADER = "title: T\nspeakers:\n  alex: {name: Alex}\n  anna: {name: Anna}\nscrip
 
 class FakeStepFun(Provider):
     name = "stepfun"
-    max_input = 60
+    max_chars = 60
 
     def voices(self) -> dict[str, str]:
         return {"v1": "a test voice"}
@@ -25,8 +25,7 @@ class FakeStepFun(Provider):
 
 class FakeCoze(Provider):
     name = "coze"
-    max_input = 30
-    max_input_unit = "bytes"
+    max_bytes = 30
 
 
 class FakeSiliconFlow(Provider):
@@ -98,24 +97,29 @@ def test_limits_counted_in_bytes(project: Path, capsys: pytest.CaptureFixture[st
     assert (code, out) == (0, "ep.yaml:5: script.0.wei: warning: turn is 39 bytes, over the "
                               "coze limit of 30 per request; it is sent in parts split at "
                               "sentence ends\n")
-    assert input_limit("local") is None and input_limit("coze").size == 30
+    assert input_limit("local", None) is None and input_limit("coze", None).size == 30
 
 
 def test_dialogue_mode_moss_characters_and_missing_references(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = ("title: T\nsynthesis: {provider: siliconflow, mode: dialogue}\nspeakers:\n"
-            "  alex: {voice: 'fnlp/MOSS-TTSD-v0.5:alex'}\n"
+            "  alex:\n    reference: {audio: wei.wav, text: Hi.}\n"
             "  wei:\n    reference: {audio: wei.wav, text: Hello there.}\nscript:\n"
             "  - alex: A well-known fact, at 10:30!\n  - wei: Is it “true”?\n")
     code, out, _ = check(capsys, text)
     assert code == 0
     assert out.splitlines() == [
-        "ep.yaml:4: speakers.alex: warning: dialogue mode voices each speaker from its reference "
-        "clip, and alex has none; add reference: {audio, text}",
-        "ep.yaml:8: script.0.alex: warning: MOSS-TTSD drops or turns into commas - : ! in this "
+        "ep.yaml:9: script.0.alex: warning: MOSS-TTSD drops or turns into commas - : ! in this "
         "turn; rephrase, or spell out times and numbers",
-        "ep.yaml:9: script.1.wei: warning: MOSS-TTSD drops or turns into commas “ ” ? in this "
+        "ep.yaml:10: script.1.wei: warning: MOSS-TTSD drops or turns into commas “ ” ? in this "
         "turn; rephrase, or spell out times and numbers"]
+    no_reference = text.replace("  alex:\n    reference: {audio: wei.wav, text: Hi.}\n",
+                                "  alex: {name: Alex}\n")
+    code, out, _ = check(capsys, no_reference)
+    assert code == 2
+    assert out.splitlines()[0] == (
+        "ep.yaml:4: speakers.alex: dialogue mode (MOSS-TTSD) clones every voice from a "
+        "reference clip; add reference: {audio: <clip>, text: <its transcript>}")
 
 
 def test_moss_versions_after_v05_keep_question_marks() -> None:

@@ -175,6 +175,7 @@ def test_outro_crossfade_and_item_gains_on_the_timeline(tmp_path: Path) -> None:
     """Assembled from stand-in voices (noise bursts): the outro starts its crossfade before the
     last words end, and a sound's `gain` moves its level by exactly that much."""
     from podcastgen import master
+    from podcastgen.align import turn_clips
     from podcastgen.assemble import SOUND_LUFS, TAIL_S, assemble
     from podcastgen.pipeline import BuildOptions, load_episode
     from podcastgen.plan import compile_episode
@@ -189,7 +190,8 @@ def test_outro_crossfade_and_item_gains_on_the_timeline(tmp_path: Path) -> None:
     episode = load_episode(tmp_path / "ep.yaml", BuildOptions())
     plan = compile_episode(episode)
     noise = np.random.default_rng(1).standard_normal(22050 * 2).astype(np.float32) * 0.1
-    samples, placed = assemble(episode, plan, [Audio(noise, 22050) for _ in plan.jobs])
+    samples, placed = assemble(episode, turn_clips(plan.jobs, [Audio(noise, 22050)
+                                                               for _ in plan.jobs]))
     last_end = placed.cues[-1].end_s
     assert placed.duration_s == pytest.approx(last_end - 1.0 + 4.0 + TAIL_S, abs=1 / RATE)
     sound_start = placed.cues[0].end_s + episode.production.gap

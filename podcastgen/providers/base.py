@@ -67,16 +67,51 @@ class ProviderConfig:
 class Provider:
     """A synthesis backend. Subclasses set the class attributes and implement synthesize().
 
-    synthesize() is called from several threads at once and must be thread-safe.
+    synthesize() is called from several threads at once and must be thread-safe. The check_*
+    class methods let validation refuse, at the episode's line, anything this provider cannot
+    honour, before any request is sent.
     """
 
     name: ClassVar[str]
     needs_voice: ClassVar[bool] = True
     default_model: ClassVar[str | None] = None
+    models: ClassVar[tuple[str, ...]] = ()  # the models it knows; empty: no model choice
     turn_fields: ClassVar[frozenset[str]] = frozenset({"speed"})  # per-turn fields it honours
+    speed_range: ClassVar[tuple[float, float]] = (0.25, 4.0)
+    max_chars: ClassVar[int | None] = None  # longest input one request takes
+    max_bytes: ClassVar[int | None] = None  # the same limit in UTF-8 bytes, where it is bytes
+    can_clone: ClassVar[bool] = False  # can make a voice from a reference clip
 
     def __init__(self, config: ProviderConfig | None = None):
         self.config = config or ProviderConfig(self.name)
+
+    @classmethod
+    def limits(cls, model: str | None) -> tuple[int | None, int | None]:
+        """(max characters, max UTF-8 bytes) of one request's text for `model`."""
+        return cls.max_chars, cls.max_bytes
+
+    @classmethod
+    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+        """(field, message) for each of a turn's emotion/instruction/speed it cannot honour."""
+        problems = [(f, f"the {cls.name} provider does not support {f}; remove it or choose a "
+                     "provider that does") for f in fields if f not in cls.turn_fields]
+        speed = fields.get("speed")
+        if "speed" in cls.turn_fields and speed is not None and cls.speed_problem(speed):
+            problems.append(("speed", cls.speed_problem(speed) or ""))
+        return problems
+
+    @classmethod
+    def speed_problem(cls, speed: float) -> str | None:
+        lo, hi = cls.speed_range
+        if lo <= speed <= hi:
+            return None
+        return f"{cls.name} speaks at speeds from {lo:g} to {hi:g}, got {speed:g}"
+
+    @classmethod
+    def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
+                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+        """(key under the speaker, message) for each setting this provider cannot honour."""
+        return []
 
     def voices(self) -> dict[str, str]:
         """Voice id -> one-line description."""
@@ -89,3 +124,6 @@ class Provider:
 
     def synthesize(self, job: Job) -> Audio:
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections; called when a build is done with the provider."""

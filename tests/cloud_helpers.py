@@ -1,0 +1,128 @@
+"""Shared set-up for builds against the provider emulator: a scratch project, the emulator's
+environment, instant retry waits, and the seed schemas each logged request must satisfy."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from podcastgen import http
+from podcastgen.cli import main
+from podcastgen.emulator import Emulator
+
+SF_MODELS = ("fnlp/MOSS-TTSD-v0.5", "FunAudioLLM/CosyVoice2-0.5B", "IndexTeam/IndexTTS-2")
+SF_VOICES = ("alex", "benjamin", "charles", "david", "anna", "bella", "claire", "diana")
+SF_RATES = {"opus": (48000,), "mp3": (32000, 44100), "wav": (8000, 16000, 24000, 32000, 44100),
+            "pcm": (8000, 16000, 24000, 32000, 44100)}
+DATA_URI = re.compile(r"^data:audio/\w+;base64,[A-Za-z0-9+/=]+$")
+
+
+def write_clip(path: Path, seconds: float = 2.0, f0: float = 140.0) -> Path:
+    """A small real WAV to use as a reference clip."""
+    rate = 16000
+    t = np.arange(int(seconds * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * f0 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((tone * 32767).astype("<i2").tobytes())
+    return path
+
+
+def build(*args: str) -> int:
+    return main(["build", *args])
+
+
+@pytest.fixture(scope="module")
+def emu() -> Emulator:
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def cloud(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """A fresh project as the working directory, the emulator's keys and URLs in the
+    environment, no retry waits, and a clean log and fault book."""
+    emu.reset()
+    (tmp_path / "podcastgen.yaml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    for name, value in emu.env().items():
+        monkeypatch.setenv(name, value)
+    waits: list[float] = []
+    monkeypatch.setattr(http, "sleep", waits.append)
+    emu.waits = waits  # type: ignore[attr-defined]
+    return emu
+
+
+def check_siliconflow(body: dict[str, Any]) -> None:
+    """SiliconFlow's seed schemas (MOSS-TTSD-v0.5, CosyVoice2-0.5B), field by field."""
+    model = body["model"]
+    assert model in SF_MODELS
+    allowed = {"model", "input", "voice", "references", "response_format", "sample_rate",
+               "stream", "speed", "gain"} | ({"max_tokens"} if model == SF_MODELS[0] else set())
+    assert set(body) <= allowed, set(body) - allowed
+    assert isinstance(body["input"], str) and 1 <= len(body["input"]) <= 128000
+    assert ("voice" in body) != ("references" in body)  # mutually exclusive, one required
+    if "voice" in body:
+        voice = body["voice"]
+        assert voice.startswith("speech:") or voice in {f"{model}:{v}" for v in SF_VOICES}
+    for ref in body.get("references", []):
+        assert set(ref) == {"audio", "text"} and DATA_URI.match(ref["audio"])
+    fmt = body.get("response_format", "mp3")
+    assert fmt in SF_RATES and body.get("sample_rate", SF_RATES[fmt][-1]) in SF_RATES[fmt]
+    assert 0.25 <= body.get("speed", 1) <= 4 and -10 <= body.get("gain", 0) <= 10
+    assert isinstance(body.get("stream", True), bool)
+    if "max_tokens" in body:
+        assert isinstance(body["max_tokens"], int)
+        assert len(body["input"]) + body["max_tokens"] <= 32000
+
+
+def check_openai(body: dict[str, Any]) -> None:
+    allowed = {"model", "input", "voice", "instructions", "response_format", "speed",
+               "stream_format"}
+    assert set(body) <= allowed and {"model", "input", "voice"} <= set(body)
+    assert 1 <= len(body["input"]) <= 4096
+    assert body.get("response_format", "mp3") in ("mp3", "opus", "aac", "flac", "wav", "pcm")
+    assert 0.25 <= body.get("speed", 1) <= 4
+    if body["model"] in ("tts-1", "tts-1-hd"):
+        assert "instructions" not in body and body.get("stream_format") != "sse"
+
+
+def check_stepfun(body: dict[str, Any]) -> None:
+    allowed = {"model", "input", "voice", "response_format", "speed", "volume", "voice_label",
+               "instruction", "sample_rate", "pronunciation_map", "stream_format",
+               "markdown_filter"}
+    assert set(body) <= allowed and {"model", "input", "voice"} <= set(body)
+    assert body["model"] in ("step-tts-mini", "step-tts-2", "stepaudio-2.5-tts")
+    assert 1 <= len(body["input"]) <= 1000
+    assert body.get("response_format", "mp3") in ("wav", "mp3", "flac", "opus", "pcm")
+    assert body.get("sample_rate", 24000) in (8000, 16000, 22050, 24000, 48000)
+    assert 0.5 <= body.get("speed", 1) <= 2 and 0.1 <= body.get("volume", 1) <= 2
+    if body["model"] == "stepaudio-2.5-tts":
+        assert "voice_label" not in body and len(body.get("instruction", "")) <= 200
+    else:
+        assert "instruction" not in body
+        assert len(body.get("voice_label", {"x": 1})) == 1
+    assert body.get("stream_format", "audio") in ("audio", "sse")
+
+
+def check_coze(body: dict[str, Any]) -> None:
+    allowed = {"input", "voice_id", "emotion", "emotion_scale", "response_format", "speed",
+               "sample_rate", "loudness_rate", "context_texts"}
+    assert set(body) <= allowed and {"input", "voice_id"} <= set(body)
+    assert 1 <= len(body["input"].encode("utf-8")) <= 1024
+    assert body.get("response_format", "mp3") in ("wav", "pcm", "ogg_opus", "mp3")
+    assert body.get("sample_rate", 24000) in (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+    assert 0.2 <= body.get("speed", 1) <= 3 and -50 <= body.get("loudness_rate", 0) <= 100
+    if "emotion_scale" in body:
+        assert "emotion" in body and 1 <= body["emotion_scale"] <= 5
+
+
+SCHEMAS = {"siliconflow": check_siliconflow, "openai": check_openai, "stepfun": check_stepfun,
+           "coze": check_coze}
