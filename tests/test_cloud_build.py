@@ -195,3 +195,16 @@ def test_transient_faults_of_every_kind_are_retried(cloud: Emulator) -> None:
     assert all(0.375 <= w <= 8 for w in cloud.waits[2:])  # backoff with jitter
     report = json.loads(Path("out/ep.report.json").read_text())
     assert report["requests"] == {"sent": 2, "retried": len(kinds), "cached": 0}
+
+
+def test_coze_rate_limit_inside_http_200_is_retried(cloud: Emulator) -> None:
+    write_episode(f'speakers:\n  alex: {{provider: coze, voice: "{COZE_VOICE}"}}\n'
+                  "script:\n  - alex: One.\n")
+    cloud.fail("coze", "coze_200_error", times=2)
+    assert build("ep.yaml", "-o", "out", "-q") == 0
+    entries = cloud.log.speech("coze")
+    assert [(e.status, e.fault) for e in entries] == [
+        (200, "coze_200_error"), (200, "coze_200_error"), (200, None)]
+    assert entries[0].error["code"] == 4013
+    report = json.loads(Path("out/ep.report.json").read_text())
+    assert report["requests"] == {"sent": 1, "retried": 2, "cached": 0}
