@@ -132,7 +132,7 @@ def check(reply: Reply) -> Reply:
 
 
 def _json(body: bytes) -> Any:
-    if not body[:1] in (b"{", b"["):
+    if body[:1] not in (b"{", b"["):
         return None
     try:
         return json.loads(body)

@@ -1,5 +1,5 @@
-"""Shared set-up for builds against the provider emulator: a scratch project, the emulator's
-environment, instant retry waits, and the seed schemas each logged request must satisfy."""
+"""Tools for builds against the provider emulator: a reference clip, the build command, and
+the seed schemas each logged request must satisfy (the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
-
-from podcastgen import http
 from podcastgen.cli import main
-from podcastgen.emulator import Emulator
 
 SF_MODELS = ("fnlp/MOSS-TTSD-v0.5", "FunAudioLLM/CosyVoice2-0.5B", "IndexTeam/IndexTTS-2")
 SF_VOICES = ("alex", "benjamin", "charles", "david", "anna", "bella", "claire", "diana")
@@ -37,27 +33,6 @@ def write_clip(path: Path, seconds: float = 2.0, f0: float = 140.0) -> Path:
 
 def build(*args: str) -> int:
     return main(["build", *args])
-
-
-@pytest.fixture(scope="module")
-def emu() -> Emulator:
-    with Emulator() as running:
-        yield running
-
-
-@pytest.fixture
-def cloud(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """A fresh project as the working directory, the emulator's keys and URLs in the
-    environment, no retry waits, and a clean log and fault book."""
-    emu.reset()
-    (tmp_path / "podcastgen.yaml").write_text("")
-    monkeypatch.chdir(tmp_path)
-    for name, value in emu.env().items():
-        monkeypatch.setenv(name, value)
-    waits: list[float] = []
-    monkeypatch.setattr(http, "sleep", waits.append)
-    emu.waits = waits  # type: ignore[attr-defined]
-    return emu
 
 
 def check_siliconflow(body: dict[str, Any]) -> None:

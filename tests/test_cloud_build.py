@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from podcastgen import ffmpeg
 from podcastgen.emulator import Emulator
 
-from .cloud_helpers import SCHEMAS, build, cloud, emu  # noqa: F401 (fixtures)
+from .cloud_helpers import SCHEMAS, build
 
 RATE = 24000
 COZE_VOICE = "7426720361732915209"  # an emulated Coze voice with emotions
@@ -161,7 +160,7 @@ def test_long_turn_is_split_at_sentences_and_rejoined(cloud: Emulator, provider:
     assert joiner.join(pieces) == text
     report = json.loads(Path("out/ep.report.json").read_text())
     assert [s["text"] for s in report["segments"]] == [text, "Short one."]
-    first, second = report["segments"]
+    first = report["segments"][0]
     spoken = sum(e.audio["duration_s"] for e in cloud.log.speech(provider)
                  if e.json["input"] != "Short one.")
     # the pieces joined with short sentence pauses, each piece once
@@ -212,3 +211,16 @@ def test_transient_faults_of_every_kind_are_retried(cloud: Emulator) -> None:
     assert all(0.375 <= w <= 8 for w in cloud.waits[2:])  # backoff with jitter
     report = json.loads(Path("out/ep.report.json").read_text())
     assert report["requests"] == {"sent": 2, "retried": len(kinds), "cached": 0}
+
+
+def test_coze_rate_limit_inside_http_200_is_retried(cloud: Emulator) -> None:
+    write_episode(f'speakers:\n  alex: {{provider: coze, voice: "{COZE_VOICE}"}}\n'
+                  "script:\n  - alex: One.\n")
+    cloud.fail("coze", "coze_200_error", times=2)
+    assert build("ep.yaml", "-o", "out", "-q") == 0
+    entries = cloud.log.speech("coze")
+    assert [(e.status, e.fault) for e in entries] == [
+        (200, "coze_200_error"), (200, "coze_200_error"), (200, None)]
+    assert entries[0].error["code"] == 4013
+    report = json.loads(Path("out/ep.report.json").read_text())
+    assert report["requests"] == {"sent": 1, "retried": 2, "cached": 0}

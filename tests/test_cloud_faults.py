@@ -13,7 +13,7 @@ import pytest
 from podcastgen import ffmpeg
 from podcastgen.emulator import Emulator
 
-from .cloud_helpers import build, cloud, emu  # noqa: F401 (fixtures)
+from .cloud_helpers import build
 
 RATE = 24000
 SPEAKERS = """\
@@ -114,9 +114,9 @@ def test_openai_401_masks_the_key_and_never_prints_it(cloud: Emulator,
     entry = cloud.log.speech("openai")[0]
     assert entry.status == 401 and entry.headers["authorization"] == "Bearer ***"
     masked = "sk-" + "*" * (len(wrong) - 7) + wrong[-4:]  # as the service echoes it
-    assert err == (f"ep.yaml:8: openai: Incorrect API key provided: {masked}. You can find your API key at https://platform.openai.com/"
-                   f"account/api-keys. (HTTP 401, code invalid_api_key, invalid_request_error) "
-                   f"(trace id {entry.trace_id})\n")
+    assert err == (f"ep.yaml:8: openai: Incorrect API key provided: {masked}. You can find "
+                   "your API key at https://platform.openai.com/account/api-keys. (HTTP 401, "
+                   f"code invalid_api_key, invalid_request_error) (trace id {entry.trace_id})\n")
     assert wrong not in err
 
 

@@ -148,3 +148,13 @@ def test_draft_needs_no_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> N
     (project / "ep.yaml").write_text("title: T\n" + SF + SCRIPT)
     assert main(["build", "ep.yaml", "--draft", "-q"]) == 0
     assert (project / "build" / "ep.mp3").is_file()
+
+
+def test_local_speakers_take_no_model_or_options(project: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "ep.yaml").write_text("title: T\nsynthesis: {model: big, options: {gain: 1}}\n"
+                                     "speakers:\n  alex: {}\n" + SCRIPT)
+    assert main(["build", "ep.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "ep.yaml:2: synthesis.model: the local provider has one model; remove model",
+        "ep.yaml:2: synthesis.options.gain: the local provider takes no options; remove it"]

@@ -10,7 +10,7 @@ import pytest
 from podcastgen.cli import main
 from podcastgen.emulator import Emulator
 
-from .cloud_helpers import cloud, emu, write_clip  # noqa: F401 (fixtures)
+from .cloud_helpers import write_clip
 
 
 def test_upload_list_delete_on_siliconflow(cloud: Emulator,

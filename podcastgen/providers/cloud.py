@@ -201,8 +201,7 @@ class CloudProvider(Provider):
 
 def _looks_like_audio(data: bytes) -> bool:
     """An SSE request answered with plain audio (some relays ignore stream_format)."""
-    return not data.lstrip()[:5] in (b"data:", b"event", b"id:", b":") and \
-        not data.lstrip().startswith(b"{")
+    return not data.lstrip().startswith((b"data:", b"event:", b"id:", b":", b"{"))
 
 
 def decode_audio(data: bytes, fmt: str, rate: int, trace: str = "") -> np.ndarray:

@@ -13,6 +13,7 @@ import functools
 import threading
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +70,16 @@ class LocalProvider(Provider):
     name = "local"
     needs_voice = False
     turn_fields = frozenset({"speed"})
+
+    @classmethod
+    def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
+                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+        """One bundled model and no request fields: a model or options would be dropped."""
+        problems = [(("options", name), "the local provider takes no options; remove it")
+                    for name in options]
+        if model is not None:
+            problems.append((("model",), "the local provider has one model; remove model"))
+        return problems
 
     def voices(self) -> dict[str, str]:
         return {name: v.description for name, v in VOICES.items()}
