@@ -7,6 +7,9 @@ are read from exact sample positions, never from rounded milliseconds.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +37,45 @@ def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
 
 
 def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
-    """A turn's chunks joined, resampled once to the output rate, levelled, and given 5 ms
+    """A turn's chunks joined, levelled, resampled once to the output rate, and given 5 ms
     edges: a clip trimmed of silence starts on a small non-zero sample, which would click."""
-    parts = [resample(c.samples, c.sample_rate, rate) for c in clips]
+    rates = {c.sample_rate for c in clips}
+    src = rates.pop() if len(rates) == 1 else rate  # joined and metered at the provider's rate
+    parts = [resample(c.samples, c.sample_rate, src) for c in clips]
     if len(parts) > 1:
-        parts = joined(parts, rate)
+        parts = joined(parts, src)
     whole = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    return music.faded(levelled(whole, rate, SPEECH_LUFS), rate, 0.0, 0.0)
+    db = float(np.clip(master.level_gain_db(whole, src, SPEECH_LUFS), -MAX_LEVEL_GAIN_DB,
+                       MAX_LEVEL_GAIN_DB))
+    return music.faded(gain(resample(whole, src, rate), db), rate, 0.0, 0.0)
+
+
+def prepared(clips: dict[int, list[Audio]], rate: int, ahead: int = 8
+             ) -> Iterator[tuple[np.ndarray, bool]]:
+    """Each turn's finished audio and whether all of it came from the cache, in script order.
+
+    Two turns are prepared at a time (resampling and metering release the GIL) and at most
+    `ahead` wait to be placed; a turn's source clips leave `clips` as its work starts."""
+    order = sorted(clips)
+    with ThreadPoolExecutor(2) as pool:
+        pending: deque[Future[tuple[np.ndarray, bool]]] = deque()
+        for index in order:
+            parts = clips.pop(index)
+            pending.append(pool.submit(
+                lambda p=parts: (turn_audio(p, rate), bool(p) and all(c.cached for c in p))))
+            del parts
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _expected_length(episode: Episode, clips: dict[int, list[Audio]], rate: int) -> int:
+    """A close guess at the episode's length in samples, so the timeline seldom grows."""
+    spoken = sum(len(c.samples) * rate / c.sample_rate for parts in clips.values() for c in parts)
+    pauses = sum(item.seconds for item in episode.script if isinstance(item, Pause))
+    gaps = len(episode.script) * episode.production.gap
+    return int(spoken + (pauses + gaps + LEAD_IN_S + TAIL_S + 30) * rate)
 
 
 def joined(parts: list[np.ndarray], rate: int) -> list[np.ndarray]:
@@ -87,9 +122,9 @@ def bed_audio(bed: Bed, rate: int, loudness: float, span: int) -> np.ndarray:
 class _Placer:
     """Walks the script once, keeping the gap rule and pending chapters in one place."""
 
-    def __init__(self, episode: Episode, rate: int):
+    def __init__(self, episode: Episode, rate: int, capacity: int = 0):
         self.episode, self.rate = episode, rate
-        self.timeline = Timeline(rate)
+        self.timeline = Timeline(rate, capacity)
         self.cues: list[Cue] = []
         self.chapters: list[Chapter] = []
         self.pending: list[str] = []
@@ -121,14 +156,17 @@ class _Placer:
 
 def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarray, Placed]:
     """The episode's audio at the output rate, with its cues and chapters; `clips` holds each
-    turn's audio by script index."""
+    turn's audio by script index, and is emptied as the turns are placed (so each turn's
+    source audio can be freed once it is on the timeline)."""
     rate = episode.output.sample_rate
-    placer = _Placer(episode, rate)
+    placer = _Placer(episode, rate, _expected_length(episode, clips, rate))
     placer.timeline.silence(LEAD_IN_S)
     prod = episode.production
     if prod.intro:
         _place_intro(placer, prod.intro)
     script_start = placer.timeline.length
+    have = set(clips)  # prepared() empties `clips` as it goes
+    voiced = prepared(clips, rate)
     for index, item in enumerate(episode.script):
         if isinstance(item, ChapterMark):
             placer.pending.append(item.title)
@@ -138,9 +176,8 @@ def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarra
             placer.clip(sound_audio(item.path, rate, item.where, item.gain))
             placer.spoken = True
         elif isinstance(item, Turn):
-            parts = clips.get(index, [])
-            placer.turn(item, turn_audio(parts, rate), episode.speakers[item.speaker].provider,
-                        bool(parts) and all(c.cached for c in parts))
+            samples, cached = next(voiced) if index in have else (np.zeros(0, np.float32), False)
+            placer.turn(item, samples, episode.speakers[item.speaker].provider, cached)
     placer.script_span = (script_start, placer.timeline.length)
     if prod.outro:
         _place_outro(placer, prod.outro)

@@ -6,7 +6,9 @@ import functools
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -41,3 +43,51 @@ def decode(path: Path, sample_rate: int, *, channels: int = 1) -> np.ndarray:
         what=f"decoding {path.name}",
     )
     return np.frombuffer(proc.stdout, dtype="<f4").copy()
+
+
+def run_into(first: list[str], second: list[str], *, stdin: memoryview, cwd: Path | None = None,
+             what: str = "ffmpeg", then: str = "ffmpeg") -> bytes:
+    """Run ffmpeg `first` with `stdin` as its input and its output piped into ffmpeg `second`,
+    both at once (two cores, one pass); returns `second`'s stderr. A failure of either becomes
+    one AudioError line."""
+    base = [exe(), "-hide_banner", "-nostdin"]
+    one = subprocess.Popen([*base, *first], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, cwd=cwd)
+    two = subprocess.Popen([*base, *second], stdin=one.stdout, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, cwd=cwd)
+    assert one.stdin and one.stdout and one.stderr and two.stderr
+    one.stdout.close()  # `second` holds the only reading end now
+    errors: dict[int, bytes] = {}
+
+    def drain(index: int, stream: IO[bytes]) -> None:
+        with stream:
+            errors[index] = stream.read()
+
+    drains = [threading.Thread(target=drain, args=(i, p.stderr), daemon=True)
+              for i, p in enumerate((one, two))]
+    for t in drains:
+        t.start()
+    try:
+        step = 1 << 20
+        for lo in range(0, len(stdin), step):
+            one.stdin.write(stdin[lo:lo + step])
+    except BrokenPipeError:
+        pass  # ffmpeg stopped reading; its exit status and last words say why
+    except BaseException:
+        one.kill()
+        two.kill()
+        raise
+    finally:
+        try:
+            one.stdin.close()
+        except BrokenPipeError:
+            pass
+        one.wait()
+        two.wait()
+        for t in drains:
+            t.join()
+    for proc, index, label in ((one, 0, what), (two, 1, then)):
+        if proc.returncode != 0:
+            text = errors.get(index, b"").decode("utf-8", "replace").strip().splitlines()
+            raise AudioError(f"{label} failed: {(text[-1:] or ['no output'])[0]}")
+    return errors.get(1, b"")

@@ -4,6 +4,8 @@ publish. Outputs are written into a staging folder and moved into place only whe
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -101,7 +103,21 @@ def _leaves(tree: Any) -> list[str]:
     return [tree] if isinstance(tree, str) else []
 
 
+@functools.cache
+def free_large_arrays_promptly() -> None:
+    """Ask glibc to give every allocation of 256 KiB or more its own mapping, returned to the
+    system the moment it is freed. By default the threshold adapts upwards, and the clips of
+    a long episode end up in heaps that never shrink, so the build would keep its synthesized
+    audio resident next to the finished episode. Elsewhere this does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
+    free_large_arrays_promptly()
     episode = voices.with_cloned_voices(load_episode(path, options))
     outdir, digest = output_dir(episode, options), build_hash(episode)
     previous = None if options.force else up_to_date(episode, outdir, digest)
@@ -116,7 +132,9 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
         cache=segment_cache(episode, options), jobs=options.jobs, progress=progress,
         configs=episode.configs))
     synthesized = time.perf_counter()
-    samples, placed = assemble(episode, turn_clips(plan.jobs, clips))  # dialogue blocks split
+    by_turn = turn_clips(plan.jobs, clips)  # dialogue blocks split into their turns
+    del clips  # assemble() lets each turn's audio go once it is placed
+    samples, placed = assemble(episode, by_turn)
     prod, out = episode.production, episode.output
     mastered = master.master(samples, out.sample_rate, loudness=prod.loudness,
                              true_peak=prod.true_peak)

@@ -62,3 +62,15 @@ def test_compile_makes_one_job_per_turn_with_turn_speed(tmp_path: Path) -> None:
         ((1,), "a", "Hi.", "joe", 1.2), ((3,), "b", "Yo.", "joe-bright", 0.9)]
     assert plan.turn_jobs == {1: (0,), 3: (1,)}
     assert [j.where for j in plan.jobs] == [f"{source.show_path(ep)}:7", f"{source.show_path(ep)}:9"]
+
+
+def test_timeline_grows_past_its_first_guess_without_losing_a_sample() -> None:
+    rng = np.random.default_rng(3)
+    clips = [rng.standard_normal(n).astype(np.float32) for n in (30000, 70000, 5, 120000)]
+    tl = Timeline(44100, capacity=1000)
+    expected = []
+    for clip in clips:
+        tl.silence(0.01)
+        tl.add(clip)
+        expected += [np.zeros(441, np.float32), clip]
+    assert np.array_equal(tl.render(), np.concatenate(expected))

@@ -63,8 +63,8 @@ def test_duration_loudness_and_true_peak_of_the_encoded_file(
     integrated, peak = ebur128(built / "welcome.mp3")
     assert abs(integrated - (-16.0)) <= 0.5
     assert peak <= -1.0
-    assert abs(report["loudness_lufs"] - integrated) <= 0.1
-    assert abs(report["true_peak_dbtp"] - peak) <= 0.1
+    assert abs(report["loudness_lufs"] - integrated) <= 0.11  # one ebur128 display step
+    assert abs(report["true_peak_dbtp"] - peak) <= 0.11
 
 
 def test_report_lists_every_turn_in_script_order(report: dict) -> None:

@@ -173,8 +173,8 @@ def test_loudness_and_true_peak_hold_after_encoding(fmt: str, out: Path, report:
     integrated, peak = ebur128(out / f"{STEM}.{fmt}")
     assert abs(integrated - (-16.0)) <= 0.5 and peak <= -1.0, (integrated, peak)
     figures = report["formats"][fmt]
-    assert abs(figures["loudness_lufs"] - integrated) <= 0.1
-    assert abs(figures["true_peak_dbtp"] - peak) <= 0.1
+    assert abs(figures["loudness_lufs"] - integrated) <= 0.11  # one ebur128 display step
+    assert abs(figures["true_peak_dbtp"] - peak) <= 0.11
     assert figures["bytes"] == (out / f"{STEM}.{fmt}").stat().st_size
 
 

@@ -106,7 +106,13 @@ def test_too_hot_master_is_corrected_by_the_retry_loop(tmp_path, spy):
 
 
 def test_encode_checked_gives_up_after_three_encodes(mastered, tmp_path, spy, monkeypatch):
-    monkeypatch.setattr(enc, "measure_file", lambda path: Loudness(-16.0, 0.4))
+    counting = enc.encode
+
+    def always_hot(*args, **kwargs):
+        counting(*args, **kwargs)
+        return Loudness(-16.0, 0.4)
+
+    monkeypatch.setattr(enc, "encode", always_hot)
     with pytest.raises(AudioError, match=r"-16\.0 LUFS, 0\.4 dBTP after 3 encodes"):
         enc.encode_checked(mastered.copy(), SR, tmp_path / "x.mp3")
     assert len(spy) == 3

@@ -64,6 +64,21 @@ def test_loudness_agrees_with_ffmpeg_ebur128(signal, sr):
     assert abs(ours - theirs) <= 0.2  # requirement 0.5; ebur128 prints 0.1 steps
 
 
+@pytest.mark.parametrize("signal, sr", [
+    (speechlike(20, hot=3), SR),
+    (speechlike(12, 48000, seed=5, hot=2), 48000),
+    # a quarter-rate sine sampled 45 degrees off its crests: true peak 3 dB over the samples
+    ((0.8 * np.sin(np.pi / 2 * np.arange(3 * SR) + np.pi / 4) * np.hanning(3 * SR))
+     .astype(np.float32), SR),
+], ids=["speech-clicks-44k", "speech-clicks-48k", "overs-between-samples"])
+def test_estimate_agrees_with_ffmpeg_ebur128(signal, sr):
+    """Mastering steers by estimate(); it must read what ebur128 reads (0.1 dB steps)."""
+    ours, theirs = m.estimate(signal, sr), m.measure(signal, sr)
+    assert abs(ours.integrated_lufs - theirs.integrated_lufs) <= 0.2
+    assert abs(ours.true_peak_dbtp - theirs.true_peak_dbtp) <= 0.2
+    assert ours.true_peak_dbtp > 20 * math.log10(np.abs(signal).max())  # not the sample peak
+
+
 def test_full_scale_997hz_sine_reads_0_lufs_dual_mono():
     # BS.1770: 0 dBFS 997 Hz on one channel is -3.01 LKFS, so dual-mono mono reads 0.0.
     assert m.loudness(tone(997, 5, amp=1.0), SR) == pytest.approx(0.0, abs=0.05)

@@ -7,8 +7,10 @@ voice and settings, and encodes are memoised by that seed (tests stay fast)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import threading
+import wave
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,8 +164,20 @@ def encode(samples: np.ndarray, fmt: str, rate: int) -> bytes:
     """SYNTH_RATE float samples as `fmt` at `rate`, bit-exact so equal input gives equal bytes."""
     from .. import ffmpeg
 
-    if fmt == "pcm" and rate == SYNTH_RATE:  # nothing to resample or wrap: skip ffmpeg
-        return (np.round(samples * 32767).astype("<i2")).tobytes()
+    if fmt in ("pcm", "wav"):  # 16-bit PCM needs no codec: resample here, skip ffmpeg
+        from ..audio import resample
+
+        pcm = np.round(np.clip(resample(samples, SYNTH_RATE, rate), -1, 1) * 32767)
+        data = pcm.astype("<i2").tobytes()
+        if fmt == "pcm":
+            return data
+        out = io.BytesIO()
+        with wave.open(out, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(data)
+        return out.getvalue()
     args = ["-f", "f32le", "-ar", str(SYNTH_RATE), "-ac", "1", "-i", "pipe:0",
             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
             "-ar", str(encoded_rate(fmt, rate)), "-ac", "1", *CODECS[fmt], "pipe:1"]

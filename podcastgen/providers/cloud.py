@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import re
 import threading
 import time
+import wave
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -213,6 +215,10 @@ def decode_audio(data: bytes, fmt: str, rate: int, trace: str = "") -> np.ndarra
             raise http.Failure("the pcm audio ends mid-sample (cut short)", retryable=True,
                                trace_id=trace)
         return (np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
+    if fmt == "wav":
+        plain = _plain_wav(data, rate)
+        if plain is not None:
+            return plain
     try:
         proc = ffmpeg.run(["-i", "pipe:0", "-vn", "-ac", "1", "-ar", str(rate), "-f", "f32le",
                            "-"], stdin=data, what=f"decoding the {fmt} answer")
@@ -220,6 +226,22 @@ def decode_audio(data: bytes, fmt: str, rate: int, trace: str = "") -> np.ndarra
         raise http.Failure(f"the audio does not decode ({exc})", retryable=True,
                            trace_id=trace) from None
     return np.frombuffer(proc.stdout, dtype="<f4").copy()
+
+
+def _plain_wav(data: bytes, rate: int) -> np.ndarray | None:
+    """A 16-bit mono WAV at `rate` read directly (most answers are); None for anything else,
+    which ffmpeg decodes. A streamed WAV's header may give no true length: all the data that
+    came is read."""
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
+                return None
+            frames = w.readframes(w.getnframes())
+    except (wave.Error, EOFError):
+        return None
+    if not frames or len(frames) % 2:
+        return None  # ffmpeg's reading decides whether this is audio at all
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def expected_seconds(text: str, speed: float = 1.0) -> float:
