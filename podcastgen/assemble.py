@@ -51,18 +51,20 @@ def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
 
 
 def prepared(clips: dict[int, list[Audio]], rate: int, ahead: int = 8
-             ) -> Iterator[tuple[np.ndarray, bool]]:
-    """Each turn's finished audio and whether all of it came from the cache, in script order.
+             ) -> Iterator[tuple[np.ndarray, bool, tuple[str, ...]]]:
+    """Each turn's finished audio, whether all of it came from the cache, and the warnings its
+    clips carry, in script order.
 
     Two turns are prepared at a time (resampling and metering release the GIL) and at most
     `ahead` wait to be placed; a turn's source clips leave `clips` as its work starts."""
     order = sorted(clips)
     with ThreadPoolExecutor(2) as pool:
-        pending: deque[Future[tuple[np.ndarray, bool]]] = deque()
+        pending: deque[Future[tuple[np.ndarray, bool, tuple[str, ...]]]] = deque()
         for index in order:
             parts = clips.pop(index)
             pending.append(pool.submit(
-                lambda p=parts: (turn_audio(p, rate), bool(p) and all(c.cached for c in p))))
+                lambda p=parts: (turn_audio(p, rate), bool(p) and all(c.cached for c in p),
+                                 tuple(dict.fromkeys(w for c in p for w in c.warnings)))))
             del parts
             if len(pending) >= ahead:
                 yield pending.popleft().result()
@@ -132,6 +134,7 @@ class _Placer:
         self.after_audio = False  # a gap is due before the next clip
         self.voiced: list[tuple[int, int]] = []  # turns and sounds, in samples: the bed ducks
         self.overlays: list[tuple[int, np.ndarray]] = []  # music mixed over the timeline later
+        self.warnings: list[str] = []
         self.script_span = (0, 0)  # samples from the end of the intro to the start of the outro
 
     def clip(self, samples: np.ndarray, voiced: bool = True) -> tuple[float, float]:
@@ -176,8 +179,11 @@ def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarra
             placer.clip(sound_audio(item.path, rate, item.where, item.gain))
             placer.spoken = True
         elif isinstance(item, Turn):
-            samples, cached = next(voiced) if index in have else (np.zeros(0, np.float32), False)
+            samples, cached, notes = next(voiced) if index in have else (
+                np.zeros(0, np.float32), False, ())
             placer.turn(item, samples, episode.speakers[item.speaker].provider, cached)
+            placer.warnings += [f"{item.where}: script.{index}.{item.speaker}: warning: {note}"
+                                for note in notes]
     placer.script_span = (script_start, placer.timeline.length)
     if prod.outro:
         _place_outro(placer, prod.outro)
@@ -186,7 +192,8 @@ def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarra
     placer.timeline.silence(max(TAIL_S, bed_tail))
     samples = placer.timeline.render()
     _mix_music(samples, placer, prod)
-    placed = Placed(tuple(placer.cues), tuple(placer.chapters), placer.timeline.seconds())
+    placed = Placed(tuple(placer.cues), tuple(placer.chapters), placer.timeline.seconds(),
+                    tuple(placer.warnings))
     return samples, placed
 
 

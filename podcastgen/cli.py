@@ -113,9 +113,9 @@ def _dry_run(episodes: list, options) -> int:  # type: ignore[no-untyped-def]
 
 
 def _summary(result) -> None:  # type: ignore[no-untyped-def]
-    for warning in result.episode.warnings:
-        print(warning, file=sys.stderr)
     r = result.report
+    for warning in r.get("warnings", ()):
+        print(warning, file=sys.stderr)
     audio = result.outdir / next(iter(r["formats"].values()))["file"]
     if result.up_to_date:
         print(f"{_rel(audio)} is up to date (nothing sent; --force re-encodes)")

@@ -58,3 +58,4 @@ class Placed:
     cues: tuple[Cue, ...] = ()
     chapters: tuple[Chapter, ...] = field(default_factory=tuple)
     duration_s: float = 0.0
+    warnings: tuple[str, ...] = ()  # what the audio itself showed (path:line: key: warning: ...)

@@ -197,7 +197,7 @@ def make_report(episode: Episode, plan: Plan, placed: Any, loud: Any, stats: Syn
         "characters": plan.characters(),
         "chapters": [{"title": c.title, "start_s": round(c.start_s, 3)} for c in placed.chapters],
         "segments": [segment(c, episode) for c in placed.cues],
-        "warnings": list(episode.warnings),
+        "warnings": [*episode.warnings, *placed.warnings],
     }
 
 

@@ -162,3 +162,20 @@ def test_turn_clips_pass_single_turns_and_split_blocks() -> None:
     assert len(out[7]) == 2 and out[7][1] is solo  # block's last turn, then its continuation
     lengths = [out[i][0].duration_s for i in (2, 3, 4, 5, 6, 7)]
     assert lengths == pytest.approx([e - s + 0.055 for s, e in truth], abs=0.05)
+
+
+def test_an_estimated_cut_reaches_the_report_as_a_warning_on_the_turns_line(
+        tmp_path, monkeypatch) -> None:
+    from podcastgen.assemble import assemble
+    from podcastgen.pipeline import BuildOptions, load_episode
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "ep.yaml").write_text("title: T\nspeakers:\n  a: {}\nscript:\n"
+                                      "  - a: One.\n  - a: Two.\n")
+    episode = load_episode(tmp_path / "ep.yaml", BuildOptions())
+    noise = np.random.default_rng(2).standard_normal(22050).astype(np.float32) * 0.1
+    note = "the dialogue model ran turns together here; the turn's timing is estimated"
+    clips = {0: [Audio(noise, 22050)], 1: [Audio(noise, 22050, warnings=(note,))]}
+    _, placed = assemble(episode, clips)
+    assert placed.warnings == (f"ep.yaml:6: script.1.a: warning: {note}",)
