@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .cache import SegmentCache
 from .episode import Episode, Pause
-from .plan import Plan, estimate_seconds
+from .moss import expected_seconds
+from .plan import Plan
 from .providers import Job, ProviderConfig
 from .synth import job_keys, providers_for
 
@@ -34,7 +35,7 @@ def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
         row.characters += len(job.text)
         row.hits += hit
         row.misses += not hit
-        row.seconds += estimate_seconds(job.text) / job.speed
+        row.seconds += expected_seconds(job.text, job.speed)
         if not hit:
             _add_cost(row, providers[job.provider].config, job)
     return list(rows.values())

@@ -64,12 +64,6 @@ def _references(speaker: Speaker) -> tuple[tuple[Path, str], ...]:
     return ((ref.audio, ref.text),) if ref else ()
 
 
-def estimate_seconds(text: str) -> float:
-    """Expected speech length: about 14 characters a second in English, 4.5 CJK characters."""
-    wide = sum(1 for ch in text if "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af")
-    return wide / 4.5 + (len(text) - wide) / 14.0
-
-
 # -- dialogue mode: consecutive turns voiced together in [S1]...[S2]... blocks ------------------
 
 @dataclass
