@@ -107,7 +107,8 @@ def _dry_run(episodes: list, options) -> int:  # type: ignore[no-untyped-def]
     from .plan import compile_episode
 
     for episode in episodes:
-        rows = dryrun.summarize(episode, compile_episode(episode), segment_cache(episode, options))
+        rows = dryrun.summarize(episode, compile_episode(episode), segment_cache(episode, options),
+                                episode.configs)
         print(dryrun.render(episode, rows))
     return EXIT_OK
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from podcastgen.cache import SegmentCache
+from podcastgen.cli import main
 from podcastgen.emulator import Emulator, Entry
 from podcastgen.pipeline import BuildOptions, load_episode
 from podcastgen.plan import compile_episode
@@ -181,8 +182,6 @@ def test_build_killed_between_requests_pays_for_each_segment_once(slow: Emulator
 
 def dry_run(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, str]]:
     """The --dry-run table: provider -> its columns."""
-    from podcastgen.cli import main
-
     assert main(["build", "ep.yaml", "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     head = lines.index(next(line for line in lines if line.startswith("provider")))
@@ -201,7 +200,6 @@ def test_dry_run_sends_nothing_and_predicts_each_provider(cloud: Emulator,
                                                           capsys: pytest.CaptureFixture[str]
                                                           ) -> None:
     from podcastgen import dryrun
-    from podcastgen.cli import main
 
     Path("ep.yaml").write_text(episode_text(12))
     assert main(["build", "ep.yaml", "-q"]) == 0
@@ -239,3 +237,17 @@ def test_dry_run_sends_nothing_and_predicts_each_provider(cloud: Emulator,
         "Turn two of the resume test."]
     report = json.loads(Path("build/ep.report.json").read_text())
     assert report["requests"] == {"sent": 3, "retried": 0, "cached": 9}
+
+
+def test_dry_run_costs_what_the_provider_settings_declare(cloud: Emulator,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    """Prices set in podcastgen.yaml and in the episode reach the cost column, for the
+    requests still to send."""
+    Path("podcastgen.yaml").write_text("providers:\n  openai: {price_per_char: 0.001}\n")
+    Path("ep.yaml").write_text(episode_text(4).replace(
+        "speakers:", "providers:\n  siliconflow: {price_per_request: 0.5}\nspeakers:"))
+    table = dry_run(capsys)
+    chars = {p: int(r["chars"]) for p, r in table.items()}
+    assert table["openai"]["cost"] == f"{0.001 * chars['openai']:.4f}"
+    assert table["siliconflow"]["cost"] == "1.0000"  # two requests
