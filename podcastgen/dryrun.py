@@ -36,16 +36,16 @@ def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
         row.hits += hit
         row.misses += not hit
         row.seconds += expected_seconds(job.text, job.speed)
-        if not hit:
-            _add_cost(row, providers[job.provider].config, job)
+        _add_cost(row, providers[job.provider].config, job, hit)
     return list(rows.values())
 
 
-def _add_cost(row: Row, config: ProviderConfig, job: Job) -> None:
+def _add_cost(row: Row, config: ProviderConfig, job: Job, hit: bool) -> None:
+    """A provider that declares prices costs 0 when everything is cached, not "unknown"."""
     if config.price_per_char is None and config.price_per_request is None:
         return
     cost = (config.price_per_char or 0.0) * len(job.text) + (config.price_per_request or 0.0)
-    row.cost = (row.cost or 0.0) + cost
+    row.cost = (row.cost or 0.0) + (0.0 if hit else cost)
 
 
 def episode_seconds(episode: Episode, rows: list[Row]) -> float:

@@ -251,3 +251,10 @@ def test_dry_run_costs_what_the_provider_settings_declare(cloud: Emulator,
     chars = {p: int(r["chars"]) for p, r in table.items()}
     assert table["openai"]["cost"] == f"{0.001 * chars['openai']:.4f}"
     assert table["siliconflow"]["cost"] == "1.0000"  # two requests
+    assert main(["build", "ep.yaml", "-q"]) == 0
+    Path("ep.yaml").write_text(Path("ep.yaml").read_text().replace("Turn 0 of", "Turn zero of"))
+    capsys.readouterr()
+    table = dry_run(capsys)
+    assert table["openai"]["cost"] == f"{0.001 * len('Turn zero of the resume test.'):.4f}"
+    assert table["siliconflow"]["cost"] == "0.0000"  # priced, all cached: free, not unknown
+    assert table["siliconflow"]["to send"] == "0"
