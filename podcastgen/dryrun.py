@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cache import SegmentCache
+from .cache import SegmentCache, _decode
 from .episode import Episode, Pause
 from .moss import expected_seconds
 from .plan import Plan
@@ -30,7 +30,7 @@ def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
     rows: dict[str, Row] = {}
     for job, key in zip(plan.jobs, keys):
         row = rows.setdefault(job.provider, Row(job.provider))
-        hit = cache is not None and cache.has(key)
+        hit = cache is not None and _readable(cache, key)
         row.requests += 1
         row.characters += len(job.text)
         row.hits += hit
@@ -38,6 +38,17 @@ def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
         row.seconds += expected_seconds(job.text, job.speed)
         _add_cost(row, providers[job.provider].config, job, hit)
     return list(rows.values())
+
+
+def _readable(cache: SegmentCache, key: str) -> bool:
+    """Whether a build would take this segment from the cache: the entry exists and passes its
+    checksum (a torn or corrupt one is sent again). Unlike `cache.get`, this neither removes a
+    bad entry nor marks a good one used: a dry run writes nothing."""
+    try:
+        data = cache.path(key).read_bytes()
+    except OSError:
+        return False
+    return _decode(data) is not None
 
 
 def _add_cost(row: Row, config: ProviderConfig, job: Job, hit: bool) -> None:

@@ -258,3 +258,24 @@ def test_dry_run_costs_what_the_provider_settings_declare(cloud: Emulator,
     assert table["openai"]["cost"] == f"{0.001 * len('Turn zero of the resume test.'):.4f}"
     assert table["siliconflow"]["cost"] == "0.0000"  # priced, all cached: free, not unknown
     assert table["siliconflow"]["to send"] == "0"
+
+
+def test_dry_run_counts_a_torn_entry_as_to_send_and_leaves_it(cloud: Emulator,
+                                                              capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:
+    Path("ep.yaml").write_text(episode_text(4))
+    assert main(["build", "ep.yaml", "-q"]) == 0
+    keys = segment_keys(Path.cwd())
+    store = SegmentCache(Path(".podcastgen/cache"))
+    torn = store.path(keys["Turn 1 of the resume test."])  # siliconflow's first turn
+    torn.write_bytes(torn.read_bytes()[:-100])
+    before = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in store.entries())
+    capsys.readouterr()
+    table = dry_run(capsys)
+    assert {p: (r["cached"], r["to send"]) for p, r in table.items()} == {
+        "openai": ("2", "0"), "siliconflow": ("1", "1")}
+    after = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in store.entries())
+    assert after == before  # nothing removed or touched
+    cloud.log.clear()
+    assert main(["build", "ep.yaml", "-q", "--force"]) == 0
+    assert [e.json["input"] for e in cloud.log.speech(ok=True)] == ["Turn 1 of the resume test."]
