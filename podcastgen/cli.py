@@ -107,9 +107,10 @@ def _dry_run(episodes: list, options) -> int:  # type: ignore[no-untyped-def]
     from .plan import compile_episode
 
     for episode in episodes:
+        episode, uploads = dryrun.with_recorded_voices(episode)
         rows = dryrun.summarize(episode, compile_episode(episode), segment_cache(episode, options),
                                 episode.configs)
-        print(dryrun.render(episode, rows))
+        print(dryrun.render(episode, rows, uploads))
     return EXIT_OK
 
 

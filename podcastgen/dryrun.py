@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+from . import voices
 from .cache import SegmentCache, _decode
 from .episode import Episode, Pause
 from .moss import expected_seconds
 from .plan import Plan
-from .providers import Job, ProviderConfig
+from .providers import REGISTRY, Job, ProviderConfig
+from .source import project_root
 from .synth import job_keys, providers_for
 
 
@@ -21,6 +24,30 @@ class Row:
     misses: int = 0  # requests a build would send
     seconds: float = 0.0  # expected audio
     cost: float | None = None  # for the misses, when the provider declares prices
+
+
+def with_recorded_voices(episode: Episode) -> tuple[Episode, list[str]]:
+    """The episode with the voices a build would clone for it, read from the project's record
+    of uploads (nothing is uploaded), so the plan's cache keys are the build's. Also the
+    speakers whose clip has no voice yet: the build uploads it first, and all their segments
+    are new. The same speakers as `voices.with_cloned_voices` picks."""
+    state = voices.load_state(project_root(episode.source))
+    speakers = dict(episode.speakers)
+    uploads: list[str] = []
+    for sid, speaker in speakers.items():
+        cls = REGISTRY.get(speaker.provider)
+        model = speaker.model or (cls.default_model if cls else None)
+        if speaker.voice or not speaker.reference or not cls or not cls.can_clone:
+            continue
+        if episode.synthesis.mode == "dialogue" and model == voices.DIALOGUE_MODEL:
+            continue
+        known = state.get(voices.state_key(speaker.provider, model, speaker.reference.audio,
+                                           speaker.reference.text))
+        if known:
+            speakers[sid] = replace(speaker, voice=known["voice"])
+        else:
+            uploads.append(sid)
+    return replace(episode, speakers=speakers), uploads
 
 
 def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
@@ -66,7 +93,7 @@ def episode_seconds(episode: Episode, rows: list[Row]) -> float:
     return sum(r.seconds for r in rows) + max(0, turns - 1) * episode.production.gap + pauses
 
 
-def render(episode: Episode, rows: list[Row]) -> str:
+def render(episode: Episode, rows: list[Row], uploads: Sequence[str] = ()) -> str:
     head = f"{'provider':<12} {'requests':>8} {'chars':>8} {'cached':>7} {'to send':>8} " \
            f"{'audio':>8} {'cost':>9}"
     lines = [f"plan for {episode.stem}: nothing is sent", head]
@@ -75,6 +102,9 @@ def render(episode: Episode, rows: list[Row]) -> str:
         lines.append(f"{r.provider:<12} {r.requests:>8} {r.characters:>8} {r.hits:>7} "
                      f"{r.misses:>8} {_mmss(r.seconds):>8} {cost:>9}")
     lines.append(f"estimated episode length {_mmss(episode_seconds(episode, rows))}")
+    for sid in uploads:
+        lines.append(f"{sid}: the reference clip is uploaded to {episode.speakers[sid].provider} "
+                     "first, to make a voice")
     return "\n".join(lines)
 
 

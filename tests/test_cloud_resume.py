@@ -279,3 +279,34 @@ def test_dry_run_counts_a_torn_entry_as_to_send_and_leaves_it(cloud: Emulator,
     cloud.log.clear()
     assert main(["build", "ep.yaml", "-q", "--force"]) == 0
     assert [e.json["input"] for e in cloud.log.speech(ok=True)] == ["Turn 1 of the resume test."]
+
+
+def test_dry_run_plans_with_the_voices_a_build_clones(cloud: Emulator,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    """A speaker with a reference clip is voiced by the voice cloned from it: the dry run
+    looks it up in the record of uploads (uploading nothing), so its cache hits are the
+    build's; before the first upload it says that one is needed."""
+    from .cloud_helpers import write_clip
+
+    write_clip(Path("wei.wav"))
+    Path("ep.yaml").write_text(
+        "title: Clone\nspeakers:\n  wei:\n    provider: siliconflow\n"
+        "    reference: {audio: wei.wav, text: This is how I sound.}\n"
+        "  olga: {provider: openai, voice: nova, options: {response_format: pcm}}\n"
+        "script:\n  - wei: Hello there.\n  - olga: Hi.\n  - wei: Goodbye.\n")
+    assert main(["build", "ep.yaml", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "wei: the reference clip is uploaded to siliconflow first" in out
+    assert list(cloud.log) == [] and not Path(".podcastgen").exists()
+    assert main(["build", "ep.yaml", "-q"]) == 0
+    assert [e.endpoint for e in cloud.log if not e.speech] == ["/uploads/audio/voice"]
+    assert len(cloud.log.speech(ok=True)) == 3
+    Path("ep.yaml").write_text(Path("ep.yaml").read_text().replace("Goodbye.", "Bye now."))
+    capsys.readouterr()
+    table = dry_run(capsys)
+    assert {p: (r["cached"], r["to send"]) for p, r in table.items()} == {
+        "siliconflow": ("1", "1"), "openai": ("1", "0")}
+    cloud.log.clear()
+    assert main(["build", "ep.yaml", "-q"]) == 0
+    assert [(e.endpoint, e.json["input"]) for e in cloud.log] == [("/audio/speech", "Bye now.")]
