@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import struct
+import time
 
 import httpx
 import pytest
@@ -220,3 +223,19 @@ def test_a_spoiling_fault_waits_for_a_request_that_succeeds(emu, http, tmp_path)
     (tmp_path / "bad.wav").write_bytes(spoiled.content)
     with pytest.raises(AudioError):
         ffmpeg.decode(tmp_path / "bad.wav", 24000)
+
+
+def test_a_client_hanging_up_mid_request_leaves_stderr_quiet(emu, capfd):
+    """A killed build drops its connections mid-upload; the emulator shrugs that off instead of
+    printing a traceback into the test or benchmark output, and keeps serving."""
+    host, port = "127.0.0.1", emu.port
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(b"POST /siliconflow/v1/audio/speech HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"in")
+        time.sleep(0.1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    time.sleep(0.3)
+    assert "Traceback" not in capfd.readouterr().err
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(b"GET /siliconflow/v1/audio/voice/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.")

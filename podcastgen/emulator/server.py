@@ -8,6 +8,7 @@ import collections
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -307,6 +308,14 @@ class _Server(ThreadingHTTPServer):
                 _send_plain(handler, reply)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up mid-request (a killed build, a timeout) is routine here; anything
+        else is still reported the standard way."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def _abort(self, handler: _Handler) -> None:
         """Close with a TCP reset and no response at all."""
