@@ -38,31 +38,33 @@ def chime() -> np.ndarray:
     return fade(out * 0.3)
 
 
-def intro() -> np.ndarray:
-    """A four-second rising arpeggio over a soft pad."""
-    out = np.zeros(int(4.0 * RATE), np.float32)
+def sting(seconds: float, pad: tuple[float, ...], fade_in: float, fade_out: float,
+          notes: tuple[float, ...], step: float, ring: float, decay: float,
+          level: float) -> np.ndarray:
+    """An arpeggio of `notes`, one every `step` seconds, over a soft pad chord that fades in
+    and out."""
+    out = np.zeros(int(seconds * RATE), np.float32)
     t = np.arange(len(out)) / RATE
-    pad = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) * 0.08
-    out += (pad * np.minimum(1, t / 1.0) * np.minimum(1, (4.0 - t) / 1.2)).astype(np.float32)
-    for i, f in enumerate((440.0, 554.4, 659.3, 880.0, 1108.7)):
-        start = int(i * 0.35 * RATE)
-        note = tone(f, 2.0, 2.2)[: len(out) - start] * 0.22
+    chord = sum(np.sin(2 * np.pi * f * t) for f in pad) * 0.08
+    envelope = np.minimum(1, t / fade_in) * np.minimum(1, (seconds - t) / fade_out)
+    out += (chord * envelope).astype(np.float32)
+    for i, f in enumerate(notes):
+        start = int(i * step * RATE)
+        note = tone(f, ring, decay)[: len(out) - start] * level
         out[start:start + len(note)] += note
     return fade(out)
+
+
+def intro() -> np.ndarray:
+    """A four-second rising arpeggio over a soft pad."""
+    return sting(4.0, (220.0, 277.2, 329.6), 1.0, 1.2,
+                 (440.0, 554.4, 659.3, 880.0, 1108.7), 0.35, 2.0, 2.2, 0.22)
 
 
 def outro() -> np.ndarray:
     """The intro's arpeggio falling instead of rising, over a longer pad."""
-    out = np.zeros(int(5.0 * RATE), np.float32)
-    t = np.arange(len(out)) / RATE
-    pad = sum(np.sin(2 * np.pi * f * t) for f in (196.0, 246.9, 293.7)) * 0.08
-    out += (pad * np.minimum(1, t / 0.6) * np.minimum(1, (5.0 - t) / 2.0)).astype(np.float32)
-    for i, f in enumerate((880.0, 659.3, 554.4, 440.0, 329.6)):
-        start = int(i * 0.4 * RATE)
-        note = tone(f, 2.5, 1.8)[: len(out) - start] * 0.2
-        out[start:start + len(note)] += note
-    return fade(out)
-
+    return sting(5.0, (196.0, 246.9, 293.7), 0.6, 2.0,
+                 (880.0, 659.3, 554.4, 440.0, 329.6), 0.4, 2.5, 1.8, 0.2)
 
 BED_RATE = 22050  # a bed sits under speech: half the bandwidth keeps the file tiny
 
