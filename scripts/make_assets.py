@@ -66,6 +66,7 @@ def outro() -> np.ndarray:
     return sting(5.0, (196.0, 246.9, 293.7), 0.6, 2.0,
                  (880.0, 659.3, 554.4, 440.0, 329.6), 0.4, 2.5, 1.8, 0.2)
 
+
 BED_RATE = 22050  # a bed sits under speech: half the bandwidth keeps the file tiny
 
 

@@ -237,5 +237,6 @@ def test_a_client_hanging_up_mid_request_leaves_stderr_quiet(emu, capfd):
     time.sleep(0.3)
     assert "Traceback" not in capfd.readouterr().err
     with socket.create_connection((host, port)) as sock:
-        sock.sendall(b"GET /siliconflow/v1/audio/voice/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"GET /siliconflow/v1/audio/voice/list HTTP/1.1\r\n"
+                     b"Host: x\r\nConnection: close\r\n\r\n")
         assert sock.recv(64).startswith(b"HTTP/1.")
