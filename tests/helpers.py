@@ -1,13 +1,22 @@
-"""Shared test tools that look at audio the way a listener's software does."""
+"""Shared test tools that look at audio the way a listener's software does, and run builds the
+way a producer's shell does."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from podcastgen import ffmpeg
+from podcastgen.cache import SegmentCache
+
+BUILD = [sys.executable, "-m", "podcastgen", "build", "ep.yaml", "-q"]
 
 FRAME_S = 0.01
 
@@ -53,3 +62,23 @@ def onsets(samples: np.ndarray, rate: int, *, min_silence_s: float = 0.15,
             found.append(i * FRAME_S)
         quiet = 0 if is_loud else quiet + 1
     return found
+
+
+def build_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment for a build in a subprocess, with the project's own cache (no
+    PODCASTGEN_CACHE_DIR) and `extra` on top."""
+    env = {k: v for k, v in os.environ.items() if k != "PODCASTGEN_CACHE_DIR"}
+    return {**env, **(extra or {})}
+
+
+def kill_build_once_cached(project: Path, env: dict[str, str], segments: int,
+                           timeout_s: float) -> None:
+    """Start `podcastgen build ep.yaml` in `project` and SIGKILL it as soon as its cache holds
+    `segments` entries (or the build ends, or `timeout_s` passes)."""
+    store = SegmentCache(project / ".podcastgen" / "cache")
+    proc = subprocess.Popen(BUILD, cwd=project, env=env)
+    deadline = time.monotonic() + timeout_s
+    while len(store.entries()) < segments and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +18,8 @@ from podcastgen.cli import main
 from podcastgen.progress import Progress
 from podcastgen.providers import REGISTRY, Audio, Job, Provider, ProviderConfig
 from podcastgen.synth import SynthOptions, SynthStats, synthesize
+
+from .helpers import BUILD, build_env, kill_build_once_cached
 
 RATE = 16000
 
@@ -312,21 +312,15 @@ def test_killed_build_resumes_without_paying_twice(tmp_path: Path) -> None:
     turns = "".join(f"  - {'ab'[i % 2]}: This is turn number {i}.\n" for i in range(16))
     (tmp_path / "ep.yaml").write_text(f"title: Kill\nspeakers:\n  a: {{}}\n  b: {{}}\nscript:\n{turns}")
     store = SegmentCache(tmp_path / ".podcastgen" / "cache")
-    cmd = [sys.executable, "-m", "podcastgen", "build", "ep.yaml", "-q"]
-    env = {k: v for k, v in os.environ.items() if k != "PODCASTGEN_CACHE_DIR"}
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env)
-    deadline = time.monotonic() + 120
-    while len(store.entries()) < 5 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    env = build_env()
+    kill_build_once_cached(tmp_path, env, 5, timeout_s=120)
     done = store.entries()
     assert 5 <= len(done) < 16 and not (tmp_path / "build").exists()
     assert all(store.get(p.stem) is not None for p in done)  # nothing torn
-    subprocess.run(cmd, cwd=tmp_path, env=env, check=True)
+    subprocess.run(BUILD, cwd=tmp_path, env=env, check=True)
     report = json.loads((tmp_path / "build" / "ep.report.json").read_text())
     assert report["requests"]["sent"] + len(done) == 16
     assert report["requests"]["cached"] == len(done)
-    subprocess.run([*cmd, "--force"], cwd=tmp_path, env=env, check=True)
+    subprocess.run([*BUILD, "--force"], cwd=tmp_path, env=env, check=True)
     report = json.loads((tmp_path / "build" / "ep.report.json").read_text())
     assert report["requests"] == {"sent": 0, "retried": 0, "cached": 16}

@@ -5,10 +5,8 @@ provider, exactly the requests a build then sends."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +20,8 @@ from podcastgen.emulator import Emulator, Entry
 from podcastgen.pipeline import BuildOptions, load_episode
 from podcastgen.plan import compile_episode
 from podcastgen.synth import job_keys, providers_for
+
+from .helpers import BUILD, build_env, kill_build_once_cached
 
 TURNS = 30
 SPEAKERS = """\
@@ -68,14 +68,6 @@ def project(root: Path, settings: str, turns: int = TURNS) -> None:
     (root / "ep.yaml").write_text(episode_text(turns))
 
 
-def subprocess_env(emu: Emulator) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PODCASTGEN_CACHE_DIR"}
-    return {**env, **emu.env()}
-
-
-BUILD = [sys.executable, "-m", "podcastgen", "build", "ep.yaml", "-q"]
-
-
 def settle(emu: Emulator, quiet_s: float = 0.4, timeout_s: float = 10.0) -> list[Entry]:
     """The speech log once every request the emulator received has been answered and no new
     one has arrived for `quiet_s` (a killed client's last requests are still being served)."""
@@ -102,13 +94,8 @@ def test_killed_build_pays_again_only_for_requests_in_flight(slow: Emulator,
     request per segment plus those in flight, and nothing stored before the kill again."""
     keys = segment_keys(tmp_path)
     store = SegmentCache(tmp_path / ".podcastgen" / "cache")
-    env = subprocess_env(slow)
-    proc = subprocess.Popen(BUILD, cwd=tmp_path, env=env)
-    deadline = time.monotonic() + 60
-    while len(store.entries()) < 8 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    env = build_env(slow.env())
+    kill_build_once_cached(tmp_path, env, 8, timeout_s=60)
     first = settle(slow)
     assert all(e.status == 200 and e.fault is None and e.audio for e in first)
     cached = {p.stem for p in store.entries()}
@@ -152,7 +139,7 @@ def test_build_killed_between_requests_pays_for_each_segment_once(slow: Emulator
     project(tmp_path, "{concurrency: 1, rpm: 400}", turns)  # a start every 0.15 s each
     keys = segment_keys(tmp_path)
     store = SegmentCache(tmp_path / ".podcastgen" / "cache")
-    env = subprocess_env(slow)
+    env = build_env(slow.env())
     proc = subprocess.Popen(BUILD, cwd=tmp_path, env=env)
     deadline = time.monotonic() + 60
     between = False
