@@ -30,6 +30,16 @@ def milliseconds(seconds: float) -> int:
     return max(0, math.floor(seconds * 1000 + 0.5))
 
 
+def chapter_spans(chapters: Sequence[Chapter], duration_s: float
+                  ) -> list[tuple[Chapter, int, int]]:
+    """Chapters in time order with their start and end in milliseconds, each ending where the
+    next starts and the last at the end of the episode (never before its own start)."""
+    ordered = sorted(chapters, key=lambda c: c.start_s)
+    starts = [milliseconds(c.start_s) for c in ordered]
+    ends = [*starts[1:], milliseconds(duration_s)]
+    return [(c, start, max(start, end)) for c, start, end in zip(ordered, starts, ends)]
+
+
 def timestamp(seconds: float, sep: str = ".") -> str:
     """`HH:MM:SS.mmm` (WebVTT) or, with `sep=","`, `HH:MM:SS,mmm` (SRT)."""
     hours, rest = divmod(milliseconds(seconds), 3_600_000)

@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.wave import WAVE
 from mutagen.id3 import (
     APIC,
     CHAP,
@@ -38,10 +37,11 @@ from mutagen.id3 import (
 
 # Private in mutagen, but the only way to measure a frame exactly as `ID3.save` will write it.
 from mutagen.id3._tags import ID3SaveConfig, save_frame
+from mutagen.wave import WAVE
 
 from .errors import AudioError
 from .model import Chapter, Loudness, Meta
-from .publish import milliseconds as _ms  # the sidecars' rounding, so CHAP times agree
+from .publish import chapter_spans, milliseconds  # the sidecars' rounding, so times agree
 
 _V23 = ID3SaveConfig(3, "/")
 _PAD_OWNER = "podcastgen:pad"
@@ -52,13 +52,18 @@ _UTF8 = Encoding.UTF8  # mutagen re-encodes as UTF-16 when saving v2.3
 
 def write_tags(path: Path, fmt: str, meta: Meta, chapters: Sequence[Chapter], *,
                duration_s: float, transcript: str, loudness: Loudness, build_hash: str) -> None:
-    """Tag a freshly encoded `fmt` file (mp3, m4a, opus, flac or wav) in place."""
-    from . import tags_mp4, tags_vorbis
+    """Tag a freshly encoded `fmt` file (mp3, m4a, opus, flac or wav) in place; whatever goes
+    wrong (a missing file, a cover that is neither PNG nor JPEG, mutagen refusing the file) is
+    an AudioError naming the file."""
+    from . import tags_mp4, tags_vorbis  # they use this module's helpers
 
     writers = {"mp3": write_mp3_tags, "wav": write_wav_tags, "m4a": tags_mp4.write_m4a_tags,
                "opus": tags_vorbis.write_opus_tags, "flac": tags_vorbis.write_flac_tags}
-    writers[fmt](path, meta, chapters, duration_s=duration_s, transcript=transcript,
-                 loudness=loudness, build_hash=build_hash)
+    try:
+        writers[fmt](path, meta, chapters, duration_s=duration_s, transcript=transcript,
+                     loudness=loudness, build_hash=build_hash)
+    except (MutagenError, OSError, ValueError) as exc:
+        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
 
 
 def write_mp3_tags(
@@ -72,26 +77,20 @@ def write_mp3_tags(
     build_hash: str,
 ) -> None:
     """Replace any tag on the MP3 at `path` with an ID3v2.3 tag describing the episode."""
-    try:
-        tags = ID3()
-        _fill(tags, meta, chapters, duration_s, transcript, loudness, build_hash)
-        with open(path, "r+b") as mp3:  # an existing file only: never create one
-            tags.save(mp3, v2_version=3, v1=0)
-    except (MutagenError, OSError, ValueError) as exc:
-        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+    tags = ID3()
+    _fill(tags, meta, chapters, duration_s, transcript, loudness, build_hash)
+    with open(path, "r+b") as mp3:  # an existing file only: never create one
+        tags.save(mp3, v2_version=3, v1=0)
 
 
 def write_wav_tags(path: Path, meta: Meta, chapters: Sequence[Chapter], *, duration_s: float,
                    transcript: str, loudness: Loudness, build_hash: str) -> None:
     """The MP3's ID3v2.3 tag, written into the WAV file's `id3 ` chunk."""
-    try:
-        wave = WAVE(path)
-        if wave.tags is None:
-            wave.add_tags()
-        _fill(wave.tags, meta, chapters, duration_s, transcript, loudness, build_hash)
-        wave.save(v2_version=3)
-    except (MutagenError, OSError, ValueError) as exc:
-        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+    wave = WAVE(path)
+    if wave.tags is None:
+        wave.add_tags()
+    _fill(wave.tags, meta, chapters, duration_s, transcript, loudness, build_hash)
+    wave.save(v2_version=3)
 
 
 def _fill(tags: ID3, meta: Meta, chapters: Sequence[Chapter], duration_s: float,
@@ -121,7 +120,7 @@ def _episode_frames(
         (TPOS, None if meta.season is None else str(meta.season)),
         (TDRC, meta.date),
         (TCON, meta.genre),
-        (TLEN, str(_ms(duration_s))),
+        (TLEN, str(milliseconds(duration_s))),
     ]
     for kind, value in texts:
         if value:
@@ -169,19 +168,13 @@ def _chapter_frames(chapters: Sequence[Chapter], duration_s: float) -> list[Fram
     """One CHAP per chapter in time order (each ends where the next starts) and a top-level CTOC."""
     if not chapters:
         return []
-    ordered = sorted(chapters, key=lambda c: c.start_s)
-    starts = [_ms(c.start_s) for c in ordered]
-    ends = [*starts[1:], _ms(duration_s)]
-    width = max(3, len(str(len(ordered) - 1)))  # equal widths keep string order = time order
-    ids = [f"chp{i:0{width}d}" for i in range(len(ordered))]
+    spans = chapter_spans(chapters, duration_s)
+    width = max(3, len(str(len(spans) - 1)))  # equal widths keep string order = time order
+    ids = [f"chp{i:0{width}d}" for i in range(len(spans))]
     frames: list[Frame] = [
-        CHAP(
-            element_id=ids[i],
-            start_time=starts[i],
-            end_time=max(starts[i], ends[i]),
-            sub_frames=[TIT2(encoding=_UTF8, text=[chapter.title])],
-        )
-        for i, chapter in enumerate(ordered)
+        CHAP(element_id=element_id, start_time=start, end_time=end,
+             sub_frames=[TIT2(encoding=_UTF8, text=[chapter.title])])
+        for element_id, (chapter, start, end) in zip(ids, spans)
     ]
     flags = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
     frames.append(CTOC(element_id="toc", flags=flags, child_element_ids=ids, sub_frames=[]))

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mutagen import MutagenError
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
-from .errors import AudioError
 from .model import Chapter, Loudness, Meta
-from .publish import milliseconds
+from .publish import chapter_spans
+from .tags import cover_mime, extras
 
 PODCAST = 21  # the `stik` media kind Apple's apps file as a podcast episode
 _SHORT = 255  # `desc` holds a short description; `ldes` the whole of it
@@ -25,23 +24,18 @@ _FREEFORM = "----:com.apple.iTunes:"
 def write_m4a_tags(path: Path, meta: Meta, chapters: Sequence[Chapter], *, duration_s: float,
                    transcript: str, loudness: Loudness, build_hash: str) -> None:
     """Replace the M4A file's iTunes atoms with the episode's; ffmpeg's chapters stay."""
-    from .tags import cover_mime, extras
-
-    try:
-        audio = MP4(path)
-        if audio.tags is None:
-            audio.add_tags()
-        audio.tags.clear()
-        audio.tags.update(_atoms(meta, transcript))
-        if meta.cover is not None:
-            data, mime = cover_mime(meta.cover)
-            kind = MP4Cover.FORMAT_PNG if mime == "image/png" else MP4Cover.FORMAT_JPEG
-            audio.tags["covr"] = [MP4Cover(data, imageformat=kind)]
-        for name, value in extras(loudness, build_hash).items():
-            audio.tags[_FREEFORM + name] = [MP4FreeForm(value.encode())]
-        audio.save()
-    except (MutagenError, OSError, ValueError) as exc:
-        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+    audio = MP4(path)
+    if audio.tags is None:
+        audio.add_tags()
+    audio.tags.clear()
+    audio.tags.update(_atoms(meta, transcript))
+    if meta.cover is not None:
+        data, mime = cover_mime(meta.cover)
+        kind = MP4Cover.FORMAT_PNG if mime == "image/png" else MP4Cover.FORMAT_JPEG
+        audio.tags["covr"] = [MP4Cover(data, imageformat=kind)]
+    for name, value in extras(loudness, build_hash).items():
+        audio.tags[_FREEFORM + name] = [MP4FreeForm(value.encode())]
+    audio.save()
 
 
 def _atoms(meta: Meta, transcript: str) -> dict[str, list]:
@@ -67,12 +61,9 @@ def _atoms(meta: Meta, transcript: str) -> dict[str, list]:
 
 def ffmetadata(chapters: Sequence[Chapter], duration_s: float) -> str:
     """An FFMETADATA1 file holding the chapters in time order (ms), each ending at the next."""
-    ordered = sorted(chapters, key=lambda c: c.start_s)
-    starts = [milliseconds(c.start_s) for c in ordered]
-    ends = [*starts[1:], milliseconds(duration_s)]
     lines = [";FFMETADATA1"]
-    for chapter, start, end in zip(ordered, starts, ends):
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={max(start, end)}",
+    for chapter, start, end in chapter_spans(chapters, duration_s):
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={end}",
                   f"title={_escape(chapter.title)}"]
     return "\n".join(lines) + "\n"
 

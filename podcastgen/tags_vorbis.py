@@ -11,13 +11,12 @@ import base64
 from collections.abc import Sequence
 from pathlib import Path
 
-from mutagen import MutagenError
 from mutagen.flac import FLAC, Picture
 from mutagen.oggopus import OggOpus
 
-from .errors import AudioError
 from .model import Chapter, Loudness, Meta
 from .publish import timestamp
+from .tags import cover_mime, extras
 
 FRONT_COVER = 3
 
@@ -25,8 +24,6 @@ FRONT_COVER = 3
 def comments(meta: Meta, chapters: Sequence[Chapter], transcript: str, loudness: Loudness,
              build_hash: str) -> list[tuple[str, str]]:
     """The episode as ordered (FIELD, value) pairs; unset fields are left out."""
-    from .tags import extras
-
     pairs = [
         ("TITLE", meta.title), ("ALBUM", meta.show), ("ARTIST", ", ".join(meta.authors)),
         ("TRACKNUMBER", "" if meta.number is None else str(meta.number)),
@@ -44,8 +41,6 @@ def comments(meta: Meta, chapters: Sequence[Chapter], transcript: str, loudness:
 
 def picture(cover: Path) -> Picture:
     """The cover as a FLAC picture block (front cover)."""
-    from .tags import cover_mime
-
     data, mime = cover_mime(cover)
     pic = Picture()
     pic.type, pic.mime, pic.data = FRONT_COVER, mime, data
@@ -55,30 +50,24 @@ def picture(cover: Path) -> Picture:
 def write_opus_tags(path: Path, meta: Meta, chapters: Sequence[Chapter], *, duration_s: float,
                     transcript: str, loudness: Loudness, build_hash: str) -> None:
     """Replace the Ogg Opus file's comments with the episode's; the cover goes in base64."""
-    try:
-        audio = OggOpus(path)
-        audio.tags.clear()
-        audio.tags.extend(comments(meta, chapters, transcript, loudness, build_hash))
-        if meta.cover is not None:
-            block = base64.b64encode(picture(meta.cover).write()).decode("ascii")
-            audio.tags.append(("METADATA_BLOCK_PICTURE", block))
-        audio.save()
-    except (MutagenError, OSError, ValueError) as exc:
-        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+    audio = OggOpus(path)
+    audio.tags.clear()
+    audio.tags.extend(comments(meta, chapters, transcript, loudness, build_hash))
+    if meta.cover is not None:
+        block = base64.b64encode(picture(meta.cover).write()).decode("ascii")
+        audio.tags.append(("METADATA_BLOCK_PICTURE", block))
+    audio.save()
 
 
 def write_flac_tags(path: Path, meta: Meta, chapters: Sequence[Chapter], *, duration_s: float,
                     transcript: str, loudness: Loudness, build_hash: str) -> None:
     """Replace the FLAC file's comments and pictures with the episode's."""
-    try:
-        audio = FLAC(path)
-        if audio.tags is None:
-            audio.add_tags()
-        audio.tags.clear()
-        audio.tags.extend(comments(meta, chapters, transcript, loudness, build_hash))
-        audio.clear_pictures()
-        if meta.cover is not None:
-            audio.add_picture(picture(meta.cover))
-        audio.save()
-    except (MutagenError, OSError, ValueError) as exc:
-        raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
+    audio = FLAC(path)
+    if audio.tags is None:
+        audio.add_tags()
+    audio.tags.clear()
+    audio.tags.extend(comments(meta, chapters, transcript, loudness, build_hash))
+    audio.clear_pictures()
+    if meta.cover is not None:
+        audio.add_picture(picture(meta.cover))
+    audio.save()

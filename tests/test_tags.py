@@ -79,8 +79,9 @@ def meta(tmp_path: Path) -> Meta:
 
 
 def write(path: Path, meta: Meta, chapters=CHAPTERS) -> None:
-    tags.write_mp3_tags(
+    tags.write_tags(
         path,
+        "mp3",
         meta,
         chapters,
         duration_s=DURATION_S,
@@ -181,8 +182,8 @@ def test_rewriting_replaces_the_old_tag_and_keeps_the_audio(mp3: Path, meta: Met
     assert "TSSE" in ID3(mp3)  # ffmpeg's own encoder tag, to be replaced
     write(mp3, meta)
     bare = Meta(title="Only a title", show="The Show", genre="")
-    tags.write_mp3_tags(
-        mp3, bare, [], duration_s=DURATION_S, transcript="", loudness=LOUDNESS, build_hash=""
+    tags.write_tags(
+        mp3, "mp3", bare, [], duration_s=DURATION_S, transcript="", loudness=LOUDNESS, build_hash=""
     )
     tag = ID3(mp3)
     assert sorted(tag.keys()) == [
