@@ -31,9 +31,14 @@ TAIL_S = 0.8
 JOIN_PAUSE_S = 0.25  # between the pieces of a turn split for a provider's input limit
 
 
-def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
+def level_db(clip: np.ndarray, rate: int, target: float) -> float:
+    """The gain that brings `clip` to `target` LUFS, within +/- MAX_LEVEL_GAIN_DB."""
     db = master.level_gain_db(clip, rate, target)
-    return gain(clip, float(np.clip(db, -MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB)))
+    return float(np.clip(db, -MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB))
+
+
+def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
+    return gain(clip, level_db(clip, rate, target))
 
 
 def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
@@ -45,8 +50,7 @@ def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
     if len(parts) > 1:
         parts = joined(parts, src)
     whole = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    db = float(np.clip(master.level_gain_db(whole, src, SPEECH_LUFS), -MAX_LEVEL_GAIN_DB,
-                       MAX_LEVEL_GAIN_DB))
+    db = level_db(whole, src, SPEECH_LUFS)  # metered before resampling, applied after
     return music.faded(gain(resample(whole, src, rate), db), rate, 0.0, 0.0)
 
 
