@@ -8,7 +8,6 @@ and cancels the jobs not yet started.
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
@@ -31,27 +30,6 @@ class SynthOptions:
     jobs: int | None = None  # cap on requests in flight for the whole build
     configs: dict[str, ProviderConfig] = field(default_factory=dict)
     progress: Progress | None = None
-
-
-class Limiter:
-    """At most `concurrency` requests in flight, and starts spaced for `rpm` if set."""
-
-    def __init__(self, config: ProviderConfig):
-        self.slots = threading.BoundedSemaphore(max(1, config.concurrency))
-        self.interval = 60.0 / config.rpm if config.rpm else 0.0
-        self.lock = threading.Lock()
-        self.next_start = 0.0
-
-    def __enter__(self) -> None:
-        self.slots.acquire()
-        if self.interval:
-            with self.lock:
-                start = max(time.monotonic(), self.next_start)
-                self.next_start = start + self.interval
-            time.sleep(max(0.0, start - time.monotonic()))
-
-    def __exit__(self, *exc: object) -> None:
-        self.slots.release()
 
 
 def providers_for(jobs: tuple[Job, ...], configs: dict[str, ProviderConfig]) -> dict[str, Provider]:
@@ -87,15 +65,15 @@ def synthesize(jobs: tuple[Job, ...], stats: SynthStats,
 def _run(jobs: tuple[Job, ...], keys: list[str], missing: list[int],
          providers: dict[str, Provider], results: list[Audio | None], stats: SynthStats,
          options: SynthOptions) -> None:
-    limiters = {name: Limiter(p.config) for name, p in providers.items()}
     workers = sum(p.config.concurrency for p in providers.values())
     workers = max(1, min(workers, options.jobs or workers, len(missing)))
     lock = threading.Lock()
 
     def one(i: int) -> None:
         job = jobs[i]
-        with limiters[job.provider]:
-            audio = _call(providers[job.provider], job)
+        provider = providers[job.provider]
+        with provider.job_slot():
+            audio = _call(provider, job)
         if options.cache:
             options.cache.put(keys[i], audio)
         with lock:
@@ -108,7 +86,7 @@ def _run(jobs: tuple[Job, ...], keys: list[str], missing: list[int],
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth")
     try:
         futures: list[Future[None]] = [pool.submit(one, i) for i in missing]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        wait(futures, return_when=FIRST_EXCEPTION)
         failed = [f for f in futures if f.done() and f.exception() is not None]
         if failed:
             raise failed[0].exception()  # type: ignore[misc]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,6 +67,31 @@ class ProviderConfig:
     price_per_request: float | None = None
 
 
+class Pacer:
+    """At most `concurrency` requests in flight, and their starts spaced for `rpm` if set:
+    hold it (`with pacer:`) for the length of one request. `sleep` waits out the spacing."""
+
+    def __init__(self, config: ProviderConfig, sleep: Callable[[float], None] = time.sleep):
+        self.slots = threading.BoundedSemaphore(max(1, config.concurrency))
+        self.interval = 60.0 / config.rpm if config.rpm else 0.0
+        self.sleep = sleep
+        self.lock = threading.Lock()
+        self.next_start = 0.0
+
+    def __enter__(self) -> None:
+        self.slots.acquire()
+        if self.interval:
+            with self.lock:
+                now = time.monotonic()
+                start = max(now, self.next_start)
+                self.next_start = start + self.interval
+            if start > now:
+                self.sleep(start - now)
+
+    def __exit__(self, *exc: object) -> None:
+        self.slots.release()
+
+
 class Provider:
     """A synthesis backend. Subclasses set the class attributes and implement synthesize().
 
@@ -84,6 +112,17 @@ class Provider:
 
     def __init__(self, config: ProviderConfig | None = None):
         self.config = config or ProviderConfig(self.name)
+        self.pacer = Pacer(self.config, self.pause)
+
+    def pause(self, seconds: float) -> None:
+        """How the pacer waits to space requests for `rpm`."""
+        time.sleep(seconds)
+
+    def job_slot(self) -> Any:
+        """What one job holds while it is synthesized: the pacer, for a provider that answers
+        a job in one call. HTTP providers pace each request instead (retries, the parts of a
+        split turn and voice uploads each count), and hold nothing for the job as a whole."""
+        return self.pacer
 
     @classmethod
     def limits(cls, model: str | None) -> tuple[int | None, int | None]:

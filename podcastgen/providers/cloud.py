@@ -5,15 +5,14 @@ what comes back (not empty, decodes, plausibly long for the text)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import io
 import re
 import threading
-import time
 import wave
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -80,8 +79,6 @@ class CloudProvider(Provider):
         self._transport = transport
         self._client: Any = None
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max(1, self.config.concurrency))
-        self._next_send = 0.0
 
     # --- validation (class level: no key, no network) ---
 
@@ -138,22 +135,16 @@ class CloudProvider(Provider):
                 self._client.close()
                 self._client = None
 
-    @contextmanager
-    def _slot(self) -> Iterator[None]:
-        """At most `concurrency` requests in flight, and no more than `rpm` a minute."""
-        with self._slots:
-            if self.config.rpm:
-                with self._lock:
-                    now = time.monotonic()
-                    wait, self._next_send = max(0.0, self._next_send - now), \
-                        max(now, self._next_send) + 60.0 / self.config.rpm
-                if wait:
-                    http.sleep(wait)
-            yield
+    def job_slot(self) -> Any:
+        return contextlib.nullcontext()  # send() paces every request
+
+    def pause(self, seconds: float) -> None:
+        http.sleep(seconds)  # the retry waits' clock, which tests replace
 
     def send(self, method: str, path: str, **kwargs: Any) -> http.Reply:
-        """One request, its body read whole and errors classified (inside the retry loop)."""
-        with self._slot():
+        """One request, its body read whole and errors classified (inside the retry loop), at
+        most `concurrency` in flight and no more than `rpm` a minute."""
+        with self.pacer:
             return http.check(http.exchange(self.client, method, path, **kwargs))
 
     def call(self, attempt: Callable[[], T], where: str = "") -> tuple[T, int]:
