@@ -98,6 +98,15 @@ class SegmentCache:
         os.utime(path)  # last use, for `cache prune`
         return audio
 
+    def intact(self, key: str) -> bool:
+        """Whether `get` would return this entry: it exists and passes its checksum. Read-only,
+        unlike `get`: a bad entry is left in place and a good one is not marked used."""
+        try:
+            data = self.path(key).read_bytes()
+        except OSError:
+            return False
+        return _decode(data) is not None
+
     def put(self, key: str, audio: Audio) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)

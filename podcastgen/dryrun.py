@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from . import voices
-from .cache import SegmentCache, _decode
+from .cache import SegmentCache
 from .episode import Episode, Pause
 from .moss import expected_seconds
 from .plan import Plan
-from .providers import REGISTRY, Job, ProviderConfig
+from .providers import Job, ProviderConfig
 from .source import project_root
 from .synth import job_keys, providers_for
 
@@ -30,17 +30,11 @@ def with_recorded_voices(episode: Episode) -> tuple[Episode, list[str]]:
     """The episode with the voices a build would clone for it, read from the project's record
     of uploads (nothing is uploaded), so the plan's cache keys are the build's. Also the
     speakers whose clip has no voice yet: the build uploads it first, and all their segments
-    are new. The same speakers as `voices.with_cloned_voices` picks."""
+    are new."""
     state = voices.load_state(project_root(episode.source))
     speakers = dict(episode.speakers)
     uploads: list[str] = []
-    for sid, speaker in speakers.items():
-        cls = REGISTRY.get(speaker.provider)
-        model = speaker.model or (cls.default_model if cls else None)
-        if speaker.voice or not speaker.reference or not cls or not cls.can_clone:
-            continue
-        if episode.synthesis.mode == "dialogue" and model == voices.DIALOGUE_MODEL:
-            continue
+    for sid, speaker, model in voices.to_clone(episode):
         known = state.get(voices.state_key(speaker.provider, model, speaker.reference.audio,
                                            speaker.reference.text))
         if known:
@@ -57,7 +51,7 @@ def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
     rows: dict[str, Row] = {}
     for job, key in zip(plan.jobs, keys):
         row = rows.setdefault(job.provider, Row(job.provider))
-        hit = cache is not None and _readable(cache, key)
+        hit = cache is not None and cache.intact(key)  # a torn entry is sent again
         row.requests += 1
         row.characters += len(job.text)
         row.hits += hit
@@ -65,17 +59,6 @@ def summarize(episode: Episode, plan: Plan, cache: SegmentCache | None,
         row.seconds += expected_seconds(job.text, job.speed)
         _add_cost(row, providers[job.provider].config, job, hit)
     return list(rows.values())
-
-
-def _readable(cache: SegmentCache, key: str) -> bool:
-    """Whether a build would take this segment from the cache: the entry exists and passes its
-    checksum (a torn or corrupt one is sent again). Unlike `cache.get`, this neither removes a
-    bad entry nor marks a good one used: a dry run writes nothing."""
-    try:
-        data = cache.path(key).read_bytes()
-    except OSError:
-        return False
-    return _decode(data) is not None
 
 
 def _add_cost(row: Row, config: ProviderConfig, job: Job, hit: bool) -> None:

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -83,17 +84,24 @@ def _rel(path: Path, root: Path) -> str:
         return path.name
 
 
-def with_cloned_voices(episode: Any) -> Any:
-    """Speakers on a per-turn model with a reference and no voice get their cloned voice."""
-    root = project_root(episode.source)
-    speakers = dict(episode.speakers)
-    for sid, speaker in speakers.items():
+def to_clone(episode: Any) -> Iterator[tuple[str, Any, str | None]]:
+    """(speaker id, speaker, model) for each speaker whose voice a build makes from its
+    reference clip: a per-turn model that can clone, a reference, and no voice given."""
+    for sid, speaker in episode.speakers.items():
         cls = REGISTRY.get(speaker.provider)
         model = speaker.model or (cls.default_model if cls else None)
         if speaker.voice or not speaker.reference or not cls or not cls.can_clone:
             continue
         if episode.synthesis.mode == "dialogue" and model == DIALOGUE_MODEL:
-            continue
+            continue  # MOSS-TTSD takes the clip itself with every block
+        yield sid, speaker, model
+
+
+def with_cloned_voices(episode: Any) -> Any:
+    """Speakers on a per-turn model with a reference and no voice get their cloned voice."""
+    root = project_root(episode.source)
+    speakers = dict(episode.speakers)
+    for sid, speaker, model in to_clone(episode):
         provider = get(speaker.provider, episode.configs.get(speaker.provider))
         voice, _ = ensure_voice(provider, model, speaker.reference.audio, speaker.reference.text,
                                 f"podcastgen-{sid}", root)
