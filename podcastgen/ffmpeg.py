@@ -31,9 +31,14 @@ def run(args: list[str], *, stdin: bytes | memoryview | None = None, what: str =
     cmd = [exe(), "-hide_banner", "-nostdin", *args]
     proc = subprocess.run(cmd, input=stdin, capture_output=True)
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise AudioError(f"{what} failed: {tail[0]}")
+        raise _failure(what, proc.stderr)
     return proc
+
+
+def _failure(what: str, stderr: bytes) -> AudioError:
+    """One line: what failed, and ffmpeg's last words on it."""
+    tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    return AudioError(f"{what} failed: {tail[0]}")
 
 
 def decode(path: Path, sample_rate: int, *, channels: int = 1) -> np.ndarray:
@@ -88,6 +93,5 @@ def run_into(first: list[str], second: list[str], *, stdin: memoryview, cwd: Pat
             t.join()
     for proc, index, label in ((one, 0, what), (two, 1, then)):
         if proc.returncode != 0:
-            text = errors.get(index, b"").decode("utf-8", "replace").strip().splitlines()
-            raise AudioError(f"{label} failed: {(text[-1:] or ['no output'])[0]}")
+            raise _failure(label, errors.get(index, b""))
     return errors.get(1, b"")
