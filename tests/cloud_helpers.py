@@ -4,12 +4,13 @@ the seed schemas each logged request must satisfy (the fixtures are in conftest.
 from __future__ import annotations
 
 import re
-import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from podcastgen.cli import main
+
+from .helpers import write_wav
 
 SF_MODELS = ("fnlp/MOSS-TTSD-v0.5", "FunAudioLLM/CosyVoice2-0.5B", "IndexTeam/IndexTTS-2")
 SF_VOICES = ("alex", "benjamin", "charles", "david", "anna", "bella", "claire", "diana")
@@ -23,12 +24,7 @@ def write_clip(path: Path, seconds: float = 2.0, f0: float = 140.0) -> Path:
     rate = 16000
     t = np.arange(int(seconds * rate)) / rate
     tone = 0.3 * np.sin(2 * np.pi * f0 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((tone * 32767).astype("<i2").tobytes())
-    return path
+    return write_wav(path, tone, rate)
 
 
 def build(*args: str) -> int:

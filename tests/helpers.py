@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,15 @@ def kill_build_once_cached(project: Path, env: dict[str, str], segments: int,
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
+    """Float samples in [-1, 1] (one column per channel for stereo) as a 16-bit WAV file."""
+    frames = (np.asarray(samples) * 32767).astype("<i2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1 if frames.ndim == 1 else frames.shape[1])
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames.tobytes())
+    return path

@@ -7,7 +7,6 @@ import base64
 import os
 import re
 import textwrap
-import wave
 from pathlib import Path
 from unittest import mock
 
@@ -20,7 +19,7 @@ from podcastgen.emulator import Emulator
 from podcastgen.episode import validate
 from podcastgen.plan import compile_episode
 
-from .helpers import onsets
+from .helpers import onsets, write_wav
 
 RATE = 44100
 RATES = (8000, 16000, 24000, 32000, 44100)  # wav and pcm in the MOSS-TTSD-v0.5 schema
@@ -74,13 +73,7 @@ def reference_clip(path: Path, f0: float, seconds: float = 3.0) -> None:
     rate = 24000
     t = np.arange(int(seconds * rate)) / rate
     mono = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 5)) * 0.2
-    frames = (np.repeat(mono[:, None], 2, axis=1) * 32767).astype("<i2").tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(2)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(frames)
+    write_wav(path, np.repeat(mono[:, None], 2, axis=1), rate)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import shlex
 import subprocess
 import sys
-import wave
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import pytest
 import yaml
 
 from podcastgen.cli import main, parser
+
+from .helpers import write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOW = "speakers:\n  alex: {name: Alex, voice: joe}\nproduction: {gap: 0.2}\n"
@@ -27,14 +28,8 @@ def episode(title: str, sound: str | None = None) -> str:
 
 
 def tone(path: Path, hz: float, seconds: float = 0.3) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(22050 * seconds)) / 22050
-    samples = (0.3 * np.sin(2 * np.pi * hz * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(22050)
-        out.writeframes(samples.tobytes())
+    write_wav(path, 0.3 * np.sin(2 * np.pi * hz * t), 22050)
 
 
 def listed(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
