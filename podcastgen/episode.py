@@ -19,7 +19,7 @@ from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
 from .config import check_settings
 from .schema import Checker, describe
-from .settings import Feed, Output, Production, feed as _feed, output as _output
+from .settings import GAIN_DB, Feed, Output, Production, feed as _feed, output as _output
 from .settings import production as _production
 from .source import Document, KeyPath
 
@@ -356,7 +356,7 @@ def _sound(ck: Checker, key: KeyPath, body: Any, where: str) -> Sound | None:
         return Sound(path, where) if path else None
     data = ck.mapping(key, body, SOUND_KEYS, required=("file",)) or {}
     path = ck.path(key + ("file",), data["file"]) if "file" in data else None
-    gain = ck.number(key + ("gain",), data.get("gain", 0.0), -40.0, 20.0)
+    gain = ck.number(key + ("gain",), data.get("gain", 0.0), *GAIN_DB)
     return Sound(path, where, float(gain)) if path and gain is not None else None
 
 

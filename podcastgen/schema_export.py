@@ -50,7 +50,7 @@ SYNTHESIS = {"provider": {"enum": list(KNOWN)}, "model": {"anyOf": [TEXT, {"type
              "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP,
              "block_seconds": _number(20, 600)}
 REFERENCE = {"audio": PATH, "text": TEXT}
-GAIN = _number(-40, 20)
+GAIN = _number(*settings.GAIN_DB)
 FADE = _number(0, settings.MAX_FADE_S)
 MUSIC = {"file": PATH, "gain": GAIN, "fade_in": FADE, "fade_out": FADE, "crossfade": FADE}
 BED = {"file": PATH, "level": _number(-60, -10), "duck": _number(0, 40), "gain": GAIN,

@@ -26,6 +26,7 @@ PRODUCTION_KEYS = ("gap", "loudness", "true_peak", "intro", "outro", "bed")
 BITRATE = re.compile(r"(\d{2,3})k\Z")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 MAX_FADE_S = 30.0
+GAIN_DB = (-40.0, 20.0)  # the range of every `gain:` (intro, outro, bed, sound)
 
 
 @dataclass(frozen=True)
@@ -124,17 +125,18 @@ def _file_and_fields(ck: Checker, key: KeyPath, value: Any,
     return path, data
 
 
-def _seconds(ck: Checker, key: KeyPath, data: dict[str, Any], name: str, default: float,
-             lo: float = 0.0) -> float:
-    return _num(ck, key + (name,), data.get(name, default), lo, MAX_FADE_S)
+def _field(ck: Checker, key: KeyPath, data: dict[str, Any], name: str, default: float,
+           lo: float, hi: float) -> float:
+    """`data[name]` (else `default`) checked to lie in [lo, hi], reported at `key.name`."""
+    return _num(ck, key + (name,), data.get(name, default), lo, hi)
 
 
 def music(ck: Checker, key: KeyPath, value: Any) -> Music | None:
     """`intro:`/`outro:` as a file, or {file, gain, fade_in, fade_out, crossfade}."""
     path, data = _file_and_fields(ck, key, value, MUSIC_KEYS)
-    fields = {name: _seconds(ck, key, data, name, 0.0)
+    fields = {name: _field(ck, key, data, name, 0.0, 0.0, MAX_FADE_S)
               for name in ("fade_in", "fade_out", "crossfade")}
-    gain = _num(ck, key + ("gain",), data.get("gain", 0.0), -40.0, 20.0)
+    gain = _field(ck, key, data, "gain", 0.0, *GAIN_DB)
     return Music(path, ck.where(key), gain, **fields) if path else None
 
 
@@ -144,13 +146,13 @@ def bed(ck: Checker, key: KeyPath, value: Any) -> Bed | None:
     d = Bed(Path(), "")
     found = Bed(
         path or Path(), ck.where(key),
-        level=_num(ck, key + ("level",), data.get("level", d.level), -60.0, -10.0),
-        duck=_num(ck, key + ("duck",), data.get("duck", d.duck), 0.0, 40.0),
-        gain=_num(ck, key + ("gain",), data.get("gain", d.gain), -40.0, 20.0),
-        fade_in=_seconds(ck, key, data, "fade_in", d.fade_in),
-        fade_out=_seconds(ck, key, data, "fade_out", d.fade_out),
-        attack=_num(ck, key + ("attack",), data.get("attack", d.attack), 0.01, 5.0),
-        release=_num(ck, key + ("release",), data.get("release", d.release), 0.01, 5.0),
+        level=_field(ck, key, data, "level", d.level, -60.0, -10.0),
+        duck=_field(ck, key, data, "duck", d.duck, 0.0, 40.0),
+        gain=_field(ck, key, data, "gain", d.gain, *GAIN_DB),
+        fade_in=_field(ck, key, data, "fade_in", d.fade_in, 0.0, MAX_FADE_S),
+        fade_out=_field(ck, key, data, "fade_out", d.fade_out, 0.0, MAX_FADE_S),
+        attack=_field(ck, key, data, "attack", d.attack, 0.01, 5.0),
+        release=_field(ck, key, data, "release", d.release, 0.01, 5.0),
     )
     return found if path else None
 
