@@ -61,7 +61,7 @@ class _Origin:
     lines: Sequence[tuple[Path, int]] | None = None  # rendered line -> (template file, line)
 
     def at(self, line0: int) -> Where:
-        if self.lines is None or not self.lines:
+        if not self.lines:
             return Where(self.shown, self.file, line0 + 1)
         path, line = self.lines[min(line0, len(self.lines) - 1)]
         return Where(show_path(path), self.file, line)
@@ -107,15 +107,27 @@ def dotted(key: KeyPath) -> str:
     return _dotted(key)
 
 
+def read_text(file: Path, shown: str, key: str = "file") -> str:
+    """A UTF-8 text file's contents; a missing or undecodable file is one Problem at `key`."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        raise ValidationError([Problem(shown, 1, key, "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError([Problem(shown, 1, key, f"not UTF-8 text ({exc.reason})")]) \
+            from None
+
+
+def yaml_syntax(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """A YAML syntax error's 0-based line and its message for the error line."""
+    mark = exc.problem_mark or exc.context_mark
+    message = (exc.problem or "invalid YAML").strip()
+    return (mark.line if mark else 0), f"YAML syntax error: {message}"
+
+
 def read_yaml(file: Path, shown: str) -> Document:
     """Parse one YAML file into a Document; syntax errors become one located Problem."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValidationError([Problem(shown, 1, "file", "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(shown, 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_yaml(text, _Origin(shown, file))
+    return parse_yaml(read_text(file, shown), _Origin(shown, file))
 
 
 def parse_yaml(text: str, origin: _Origin) -> Document:
@@ -124,11 +136,9 @@ def parse_yaml(text: str, origin: _Origin) -> Document:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = origin.at(mark.line if mark else 0)
-        msg = (exc.problem or "invalid YAML").strip()
-        raise ValidationError([Problem(at.path, at.line, "yaml",
-                                       f"YAML syntax error: {msg}")]) from None
+        line0, message = yaml_syntax(exc)
+        at = origin.at(line0)
+        raise ValidationError([Problem(at.path, at.line, "yaml", message)]) from None
     doc = Document(data=None, files=[file])
     doc.where[()] = Where(shown, file, 1)
     if node is None:

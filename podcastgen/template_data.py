@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem, ValidationError
-from .source import show_path
+from .source import read_text, show_path, yaml_syntax
 
 DATA_SUFFIXES = (".data.yaml", ".data.yml", ".data.json")
 VAR_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -63,13 +63,7 @@ def load_inputs(template: Path, inputs: TemplateInput) -> tuple[dict[str, Any], 
 def load_data(file: Path) -> dict[str, Any]:
     """Read a YAML or JSON mapping; any problem is one located Problem."""
     shown = show_path(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise ValidationError([Problem(shown, 1, "data", "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(shown, 1, "data", f"not UTF-8 text ({exc.reason})")]) \
-            from None
+    text = read_text(file, shown, "data")
     if file.suffix == ".json":
         try:
             data = json.loads(text)
@@ -80,10 +74,8 @@ def load_data(file: Path) -> dict[str, Any]:
         try:
             data = yaml.safe_load(text)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            msg = (exc.problem or "invalid YAML").strip()
-            raise ValidationError([Problem(shown, mark.line + 1 if mark else 1, "data",
-                                           f"YAML syntax error: {msg}")]) from None
+            line0, message = yaml_syntax(exc)
+            raise ValidationError([Problem(shown, line0 + 1, "data", message)]) from None
     if not isinstance(data, dict):
         raise ValidationError([Problem(shown, 1, "data", "expected a mapping of names to "
                                        "values at the top of the data file")])
