@@ -138,6 +138,9 @@ def run_new(args: argparse.Namespace) -> int:
 
 def find_template(name: str, root: Path) -> Path:
     """A template file by path, or by name in the project's templates/ or the shipped ones."""
+    from .showbuild import EPISODE_SUFFIXES
+    from .template_data import is_data_file
+
     given = Path(name)
     if given.is_file():
         return given
@@ -147,13 +150,12 @@ def find_template(name: str, root: Path) -> Path:
             if (folder / pattern.format(name)).is_file():
                 return folder / pattern.format(name)
     known = sorted({p.name.split(".")[0] for f in folders for p in f.iterdir()
-                    if p.name.endswith((".yaml.j2", ".yml.j2", ".yaml", ".yml"))
-                    and ".data." not in p.name})
+                    if p.name.endswith(EPISODE_SUFFIXES) and not is_data_file(p)})
     raise InputError(f"unknown template {name!r}; templates: {', '.join(known) or 'none'}")
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from .source import project_root, show_path
+    from .source import project_root, read_text, show_path
     from .template_data import TemplateInput
     from .templating import is_template, render
 
@@ -163,10 +165,7 @@ def run_render(args: argparse.Namespace) -> int:
         rendered = render(path, inputs, project_root(path), args.allow_outside)
         text, lines = rendered.text, rendered.lines
     else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (FileNotFoundError, IsADirectoryError):
-            raise InputError(f"{show_path(path)}:1: file: file not found") from None
+        text = read_text(path, show_path(path))
         lines = tuple((path, i + 1) for i in range(text.count("\n") + 1))
     if args.plain:
         emit(text)
