@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import moss, source
+from . import moss
 from .episode import Episode, Turn
-from .errors import InputError, Problem
+from .errors import InputError
 from .providers import REGISTRY
-from .template_data import TemplateInput
 
 if TYPE_CHECKING:
     from .pipeline import BuildOptions
@@ -74,10 +73,7 @@ def check_episode(path: Path, options: BuildOptions) -> Findings:
     except InputError as exc:
         found.errors = str(exc).splitlines()
         return found
-    doc = source.load(path, source.project_root(path), options.allow_outside,
-                      template=TemplateInput(options.data, options.variables))
-    problems = _turn_rules(episode, doc)
-    found.warnings = sorted([*episode.warnings, *map(str, problems)], key=_position)
+    found.warnings = sorted([*episode.warnings, *_turn_rules(episode)], key=_position)
     return found
 
 
@@ -87,21 +83,20 @@ def _position(line: str) -> tuple[str, int]:
     return (match.group(1), int(match.group(2))) if match else (line, 0)
 
 
-def _turn_rules(episode: Episode, doc: source.Document) -> list[Problem]:
+def _turn_rules(episode: Episode) -> list[str]:
     found = []
     for index, item in enumerate(episode.script):  # a valid episode keeps every script item
         if not isinstance(item, Turn):
             continue
-        key = ("script", index, item.speaker)
         speaker = episode.speakers[item.speaker]
         model = speaker.model or getattr(REGISTRY.get(speaker.provider), "default_model", None)
         limit = input_limit(speaker.provider, model)
         if limit and limit.measure(item.text) > limit.size:
-            found.append(_warn(doc, key, _over_limit(item.text, speaker.provider, limit)))
+            found.append(_warn(item, index, _over_limit(item.text, speaker.provider, limit)))
         if _uses_moss(episode, speaker.provider, model):
             changed = moss_changes(item.text, model)
             if changed:
-                found.append(_warn(doc, key, f"MOSS-TTSD drops or turns into commas "
+                found.append(_warn(item, index, f"MOSS-TTSD drops or turns into commas "
                                    f"{' '.join(changed)} in this turn; rephrase, or spell out "
                                    "times and numbers"))
     return found
@@ -124,7 +119,7 @@ def _uses_moss(episode: Episode, provider: str, model: str | None) -> bool:
     return episode.synthesis.mode == "dialogue" or "moss-ttsd" in (model or "").lower()
 
 
-def _warn(doc: source.Document, key: source.KeyPath, message: str) -> Problem:
-    where = doc.locate(key)
-    return Problem(where.path, where.line, source.dotted(key), f"warning: {message}")
+def _warn(turn: Turn, index: int, message: str) -> str:
+    """One finding at the turn's own line (`path:line` from validation)."""
+    return f"{turn.where}: script.{index}.{turn.speaker}: warning: {message}"
 
