@@ -16,13 +16,13 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .providers import Audio, Job
 
 CACHE_VERSION = 1
@@ -108,18 +108,8 @@ class SegmentCache:
         return _decode(data) is not None
 
     def put(self, key: str, audio: Audio) -> None:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_encode(audio))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # ".tmp-": the prefix prune() sweeps when a killed writer left one behind
+        write_atomic(self.path(key), _encode(audio), prefix=".tmp-", durable=True)
 
     def entries(self) -> list[Path]:
         return sorted(self.root.glob("??/*.seg")) if self.root.is_dir() else []

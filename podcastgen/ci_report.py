@@ -4,13 +4,12 @@ episode: an invalid episode is a failure, a build that failed is an error)."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from . import __version__, source
+from .atomic import write_atomic
 from .showbuild import Outcome, counts
 
 
@@ -59,19 +58,6 @@ def junit(outcomes: list[Outcome]) -> str:
             ET.SubElement(case, "system-out").text = "\n".join(o.warnings)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(outcomes: list[Outcome], summary_file: Path | None, junit_file: Path | None,

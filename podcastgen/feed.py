@@ -13,14 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import os
-import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .atomic import write_atomic
 from .errors import InputError
 from .notes import markdown_html
 
@@ -44,11 +43,7 @@ def write_feed(build_dir: Path, base_url: str, dest: Path,
     root = rss(reports, build_dir, base_url.rstrip("/") + "/", fmt, feed_url(base_url, dest))
     ET.indent(root)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, dest)
+    write_atomic(dest, data)
     return len(reports), warnings(reports)
 
 

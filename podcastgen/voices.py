@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config as configs
+from .atomic import write_atomic
 from .errors import InputError
 from .providers import KNOWN, REGISTRY, get
 from .source import project_root, show_path
@@ -50,13 +50,8 @@ def load_state(root: Path) -> dict[str, dict[str, Any]]:
 
 def save_state(root: Path, state: dict[str, dict[str, Any]]) -> None:
     """Atomic: a crash leaves the old record or the new one, never half of one."""
-    file = root / STATE
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".voices-", dir=file.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(state, out, indent=2, ensure_ascii=False, sort_keys=True)
-        out.write("\n")
-    os.replace(tmp, file)
+    text = json.dumps(state, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    write_atomic(root / STATE, text, prefix=".voices-")
 
 
 def ensure_voice(provider: Any, model: str | None, clip: Path, text: str, name: str,
