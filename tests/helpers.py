@@ -22,14 +22,26 @@ BUILD = [sys.executable, "-m", "podcastgen", "build", "ep.yaml", "-q"]
 FRAME_S = 0.01
 
 
-def ffmpeg_chapters(path: Path, *, copyts: bool = True) -> list[tuple[int, int, str]]:
-    """(start ms, end ms, title) of each chapter, in the order ffmpeg lists them."""
+def ffmpeg_metadata(path: Path, *, copyts: bool = True
+                    ) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The file's tags (keys lower-cased) and each chapter's fields (TIMEBASE, START, END,
+    title), in the order ffmpeg lists them. Ogg keeps its comments on the audio stream, so an
+    Opus file's tags are read from there."""
     # -copyts: otherwise the CLI shifts chapters by the stream start (LAME delay, ~25 ms).
     args = ["-copyts"] if copyts else []
-    out = ffmpeg.run([*args, "-i", str(path), "-f", "ffmetadata", "-"]).stdout.decode()
+    stream = ["-map_metadata", "0:s:a:0"] if path.suffix == ".opus" else []
+    out = ffmpeg.run([*args, "-i", str(path), *stream, "-f", "ffmetadata", "-"]).stdout
+    head, *sections = out.decode().replace("\\\n", " ").split("[CHAPTER]")
+    tags = dict(line.split("=", 1) for line in head.splitlines()[1:] if "=" in line)
+    chapters = [dict(line.split("=", 1) for line in section.strip().splitlines() if "=" in line)
+                for section in sections]
+    return {k.lower(): v for k, v in tags.items()}, chapters
+
+
+def ffmpeg_chapters(path: Path, *, copyts: bool = True) -> list[tuple[int, int, str]]:
+    """(start ms, end ms, title) of each chapter, in the order ffmpeg lists them."""
     found = []
-    for section in out.split("[CHAPTER]")[1:]:
-        fields = dict(line.split("=", 1) for line in section.strip().splitlines() if "=" in line)
+    for fields in ffmpeg_metadata(path, copyts=copyts)[1]:
         assert fields["TIMEBASE"] == "1/1000"
         found.append((int(fields["START"]), int(fields["END"]), fields["title"]))
     return found

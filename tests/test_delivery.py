@@ -18,7 +18,7 @@ import pytest
 
 from podcastgen import ffmpeg
 
-from .helpers import ebur128
+from .helpers import ebur128, ffmpeg_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 44100
@@ -84,18 +84,13 @@ def report(out: Path) -> dict:
 
 
 def ffmetadata(path: Path) -> tuple[dict[str, str], list[tuple[float, str]]]:
-    """Tags (lower-case keys) and (start s, title) chapters in the order ffmpeg lists them.
-    Ogg keeps its comments on the audio stream, so those are read from there."""
-    source = ["-map_metadata", "0:s:a:0"] if path.suffix == ".opus" else []
-    text = ffmpeg.run(["-copyts", "-i", str(path), *source, "-f", "ffmetadata", "-"]).stdout
-    head, *sections = text.decode().replace("\\\n", " ").split("[CHAPTER]")
-    tags = dict(line.split("=", 1) for line in head.splitlines()[1:] if "=" in line)
+    """Tags (lower-case keys) and (start s, title) chapters in the order ffmpeg lists them."""
+    tags, sections = ffmpeg_metadata(path)
     chapters = []
-    for section in sections:
-        fields = dict(line.split("=", 1) for line in section.strip().splitlines())
+    for fields in sections:
         num, den = map(int, fields["TIMEBASE"].split("/"))
         chapters.append((int(fields["START"]) * num / den, fields["title"]))
-    return {k.lower(): v for k, v in tags.items()}, chapters
+    return tags, chapters
 
 
 def ffmpeg_cover(path: Path) -> bytes:
