@@ -16,7 +16,8 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="podcastgen", description="Build podcast episodes from YAML scripts.")
+    p = argparse.ArgumentParser(prog="podcastgen",
+                                description="Build podcast episodes from YAML scripts.")
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build episodes into mastered, tagged audio")
     b.add_argument("episodes", nargs="+", type=Path, metavar="EPISODE")

@@ -26,7 +26,8 @@ def exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def run(args: list[str], *, stdin: bytes | memoryview | None = None, what: str = "ffmpeg") -> subprocess.CompletedProcess:
+def run(args: list[str], *, stdin: bytes | memoryview | None = None,
+        what: str = "ffmpeg") -> subprocess.CompletedProcess:
     """Run ffmpeg with `args`; a failure becomes one AudioError line with ffmpeg's last words."""
     cmd = [exe(), "-hide_banner", "-nostdin", *args]
     proc = subprocess.run(cmd, input=stdin, capture_output=True)

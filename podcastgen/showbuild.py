@@ -140,7 +140,8 @@ def build_all(episodes: list[Path], options: BuildOptions,
         if on_built:
             on_built(result)
         outcomes.append(Outcome(path, "built", time.monotonic() - start,
-                                warnings=list(result.report.get("warnings", ())), outputs=result.files,
+                                warnings=list(result.report.get("warnings", ())),
+                                outputs=result.files,
                                 duration_s=result.report.get("duration_s")))
     return outcomes
 

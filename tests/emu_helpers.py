@@ -43,7 +43,8 @@ def auth(emu: Emulator, provider: str) -> dict[str, str]:
 
 
 def post(http: httpx.Client, emu: Emulator, provider: str, body, endpoint="/audio/speech", **kw):
-    return http.post(emu.base_url(provider) + endpoint, json=body, headers=auth(emu, provider), **kw)
+    return http.post(emu.base_url(provider) + endpoint, json=body, headers=auth(emu, provider),
+                     **kw)
 
 
 def probe(tmp_path: Path, data: bytes, name: str = "clip") -> tuple[str, int, np.ndarray]:

@@ -61,7 +61,8 @@ def test_compile_makes_one_job_per_turn_with_turn_speed(tmp_path: Path) -> None:
     assert [(j.turns, j.speaker, j.text, j.voice, j.speed) for j in plan.jobs] == [
         ((1,), "a", "Hi.", "joe", 1.2), ((3,), "b", "Yo.", "joe-bright", 0.9)]
     assert plan.turn_jobs == {1: (0,), 3: (1,)}
-    assert [j.where for j in plan.jobs] == [f"{source.show_path(ep)}:7", f"{source.show_path(ep)}:9"]
+    shown = source.show_path(ep)
+    assert [j.where for j in plan.jobs] == [f"{shown}:7", f"{shown}:9"]
 
 
 def test_timeline_grows_past_its_first_guess_without_losing_a_sample() -> None:

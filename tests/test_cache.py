@@ -310,7 +310,8 @@ def test_killed_build_resumes_without_paying_twice(tmp_path: Path) -> None:
     """SIGKILL mid-synthesis, then rerun: every segment is synthesized exactly once."""
     (tmp_path / "podcastgen.yaml").write_text("")
     turns = "".join(f"  - {'ab'[i % 2]}: This is turn number {i}.\n" for i in range(16))
-    (tmp_path / "ep.yaml").write_text(f"title: Kill\nspeakers:\n  a: {{}}\n  b: {{}}\nscript:\n{turns}")
+    (tmp_path / "ep.yaml").write_text(
+        f"title: Kill\nspeakers:\n  a: {{}}\n  b: {{}}\nscript:\n{turns}")
     store = SegmentCache(tmp_path / ".podcastgen" / "cache")
     env = build_env()
     kill_build_once_cached(tmp_path, env, 5, timeout_s=120)

@@ -24,7 +24,8 @@ def test_env_points_every_provider_here_with_its_key(emu):
     assert env["OPENAI_BASE_URL"].endswith("/openai/v1")
     assert env["STEPFUN_BASE_URL"].endswith("/stepfun/v1")
     assert env["COZE_BASE_URL"].endswith("/coze/v1")
-    assert {"SILICONFLOW_API_KEY", "OPENAI_API_KEY", "STEPFUN_API_KEY", "COZE_API_TOKEN"} <= set(env)
+    keys = {"SILICONFLOW_API_KEY", "OPENAI_API_KEY", "STEPFUN_API_KEY", "COZE_API_TOKEN"}
+    assert keys <= set(env)
 
 
 @pytest.mark.parametrize("fmt, rate, codec", [("mp3", 44100, "mp3"), ("wav", 24000, "pcm_s16le"),

@@ -31,7 +31,8 @@ SHAPES = [
     ("siliconflow", "401", 401, "Invalid token"),
     ("siliconflow", "403", 403, "Forbidden"),
     ("siliconflow", "400_20012", 400, {"code": 20012, "data": "",
-                                       "message": "Parameter is invalid. Please check it carefully."}),
+                                       "message": "Parameter is invalid. Please check it "
+                                                  "carefully."}),
     ("openai", "429", 429, {"error": {
         "message": "Rate limit reached for requests per min (RPM): Limit 3, Used 3, Requested 1.",
         "type": "requests", "param": None, "code": "rate_limit_exceeded"}}),
@@ -43,7 +44,8 @@ SHAPES = [
     ("stepfun", "request_params_invalid", 400, {"error": {"message": "invalid request params",
                                                           "type": "request_params_invalid"}}),
     ("stepfun", "censorship_block", 400, {"error": {
-        "message": "the input text was blocked by content moderation", "type": "censorship_block"}}),
+        "message": "the input text was blocked by content moderation",
+        "type": "censorship_block"}}),
     ("stepfun", "429", 429, {"error": {"message": "too many requests, please slow down",
                                        "type": "rate_limit_exceeded"}}),
     ("coze", "coze_200_error", 200, {"code": 4013, "msg": COZE_LIMIT}),

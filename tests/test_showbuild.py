@@ -172,7 +172,8 @@ def test_one_bad_episode_does_not_stop_the_others(project: Path) -> None:
     assert err[1:] == ["eps/invalid.yaml:4: script.0.bob: unknown speaker or directive 'bob'; "
                        "speakers: alex; directives: chapter, pause, sound",
                        "3 episodes: 1 built, 1 invalid, 1 failed"]
-    assert (project / "out" / "good.mp3").is_file() and not (project / "out" / "broken.mp3").exists()
+    out = project / "out"
+    assert (out / "good.mp3").is_file() and not (out / "broken.mp3").exists()
     summary = json.loads((project / "out" / "summary.json").read_text())
     assert [(e["episode"], e["status"]) for e in summary["episodes"]] == [
         ("eps/broken.yaml", "failed"), ("eps/good.yaml", "built"), ("eps/invalid.yaml", "invalid")]

@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-char-ms", type=float, default=0,
                         help="extra delay per input character of a speech request")
     parser.add_argument("--rate-limit", type=_limit, action="append", default=[],
-                        metavar="PROVIDER=N/SECONDS", help="answer 429 beyond N requests per window")
+                        metavar="PROVIDER=N/SECONDS",
+                        help="answer 429 beyond N requests per window")
     parser.add_argument("--chaos", type=float, default=0,
                         help="share of speech requests to fail transiently (e.g. 0.25)")
     parser.add_argument("--seed", type=int, default=1, help="chaos seed")
