@@ -242,3 +242,22 @@ def test_a_client_hanging_up_mid_request_leaves_stderr_quiet(emu, capfd):
         sock.sendall(b"GET /siliconflow/v1/audio/voice/list HTTP/1.1\r\n"
                      b"Host: x\r\nConnection: close\r\n\r\n")
         assert sock.recv(64).startswith(b"HTTP/1.")
+
+
+@pytest.mark.parametrize("head, body", [
+    (b"Content-Length: 64\r\n", b'{"model": "tts-1", "in'),
+    (b"Content-Length: 64\r\n", b""),
+    (b"Transfer-Encoding: chunked\r\n", b'40\r\n{"model": "tts-1", "in'),
+    (b"Transfer-Encoding: chunked\r\n", b"16\r\n"),
+])
+def test_a_request_cut_short_reaches_no_provider(emu, head, body):
+    """A build killed between writing a request's headers and the end of its body has sent no
+    request: as with a real server, nothing is answered, logged or billed."""
+    with socket.create_connection(("127.0.0.1", emu.port)) as sock:
+        sock.sendall(b"POST /openai/v1/audio/speech HTTP/1.1\r\nHost: x\r\n"
+                     + f"Authorization: Bearer {emu.keys['openai']}\r\n".encode()
+                     + b"Content-Type: application/json\r\n" + head
+                     + b"\r\n" + body)
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(64) == b""  # closed without an answer
+    assert list(emu.log) == []

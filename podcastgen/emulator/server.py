@@ -148,6 +148,11 @@ class Emulator:
     def _serve(self, handler: _Handler) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         raw = _read_body(handler, headers)
+        if raw is None:
+            # the client went away before its request was whole: as with a real server, nothing
+            # reaches the provider, nothing is answered and nothing is billed
+            handler.close_connection = True
+            return
         req = wire.parse(handler.command, handler.path, headers, raw)
         name = req.path.split("/")[1] if req.path.count("/") >= 1 else ""
         provider = self.providers.get(name)
@@ -224,17 +229,26 @@ class Emulator:
         return (self.latency_ms + per_char) / 1000
 
 
-def _read_body(handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> bytes:
+def _read_body(handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> bytes | None:
+    """The request body, or None when the connection closed before all of it arrived."""
     if headers.get("transfer-encoding", "").lower() == "chunked":
         parts: list[bytes] = []
         while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            line = handler.rfile.readline()
+            if not line.endswith(b"\n"):
+                return None
+            size = int(line.split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 handler.rfile.readline()
                 return b"".join(parts)
-            parts.append(handler.rfile.read(size))
+            part = handler.rfile.read(size)
+            if len(part) < size:
+                return None
+            parts.append(part)
             handler.rfile.readline()
-    return handler.rfile.read(int(headers.get("content-length") or 0))
+    size = int(headers.get("content-length") or 0)
+    raw = handler.rfile.read(size)
+    return raw if len(raw) == size else None
 
 
 def _entry(name: str, req: Request, auth_ok: bool) -> Entry:
