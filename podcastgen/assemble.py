@@ -16,7 +16,7 @@ import numpy as np
 
 from . import master
 from . import music
-from .audio import Timeline, fade_edges, gain, load_clip, resample, trim_silence
+from .audio import Timeline, faded, gain, load_clip, resample, trim_silence
 from .episode import ChapterMark, Episode, Pause, Sound, Turn
 from .errors import AudioError
 from .model import Chapter, Cue, Placed
@@ -51,7 +51,7 @@ def turn_audio(clips: list[Audio], rate: int) -> np.ndarray:
         parts = joined(parts, src)
     whole = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     db = level_db(whole, src, SPEECH_LUFS)  # metered before resampling, applied after
-    return music.faded(gain(resample(whole, src, rate), db), rate, 0.0, 0.0)
+    return faded(gain(resample(whole, src, rate), db), rate)
 
 
 def prepared(clips: dict[int, list[Audio]], rate: int, ahead: int = 8
@@ -90,7 +90,7 @@ def joined(parts: list[np.ndarray], rate: int) -> list[np.ndarray]:
     pause = np.zeros(int(round(JOIN_PAUSE_S * rate)), np.float32)
     out: list[np.ndarray] = []
     for part in parts:
-        part = fade_edges(trim_silence(part, rate), rate)
+        part = faded(trim_silence(part, rate), rate)
         if len(part):
             out.extend([pause, part] if out else [part])
     return out
@@ -105,7 +105,7 @@ def sound_audio(path: Path, rate: int, where: str, gain_db: float = 0.0) -> np.n
         raise AudioError(f"{where}: cannot use {path.name} as audio ({exc})") from None
     if not len(clip):
         raise AudioError(f"{where}: {path.name} holds no audio")
-    return music.faded(levelled(clip, rate, SOUND_LUFS + gain_db), rate, 0.0, 0.0)
+    return faded(levelled(clip, rate, SOUND_LUFS + gain_db), rate)
 
 
 def music_audio(item: Music, rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:
@@ -114,7 +114,7 @@ def music_audio(item: Music, rate: int, *, fade_in: float, fade_out: float) -> n
     if item.crossfade * rate > len(clip):
         raise AudioError(f"{item.where}: crossfade {item.crossfade:g} s is longer than "
                          f"{item.path.name} ({len(clip) / rate:.1f} s)")
-    return music.faded(clip, rate, fade_in, fade_out)
+    return faded(clip, rate, fade_in, fade_out)
 
 
 def bed_audio(bed: Bed, rate: int, loudness: float, span: int) -> np.ndarray:

@@ -11,6 +11,7 @@ import soxr
 from . import ffmpeg
 
 FRAME_S = 0.005
+EDGE_S = 0.005  # the shortest fade any clip edge gets, so a hard cut never clicks
 
 
 def trim_silence(samples: np.ndarray, rate: int, *, floor_db: float = -42.0,
@@ -49,15 +50,23 @@ def load_clip(path: Path, rate: int) -> np.ndarray:
     return ffmpeg.decode(path, rate)
 
 
-def fade_edges(samples: np.ndarray, rate: int, seconds: float = 0.005) -> np.ndarray:
-    """Short linear fades at both ends, so a clip cut mid-waveform does not click."""
-    n = min(len(samples) // 2, int(rate * seconds))
-    if n == 0:
-        return samples
-    out = samples.astype(np.float32, copy=True)
-    ramp = np.linspace(0.0, 1.0, n, endpoint=False, dtype=np.float32)
-    out[:n] *= ramp
-    out[-n:] *= ramp[::-1]
+def ramp(n: int) -> np.ndarray:
+    """An equal-power fade-in of n samples (quarter sine from exactly 0), float32; reversed it
+    fades out to exactly 0."""
+    return np.sin(0.5 * np.pi * np.arange(max(n, 0)) / max(n, 1)).astype(np.float32)
+
+
+def faded(clip: np.ndarray, rate: int, fade_in_s: float = 0.0,
+          fade_out_s: float = 0.0) -> np.ndarray:
+    """A copy of `clip` with equal-power fades at each end (each at least EDGE_S long, so
+    even "no fade" never starts or stops on a step: no click at a cut)."""
+    out = np.array(clip, dtype=np.float32)
+    for seconds, head in ((fade_in_s, True), (fade_out_s, False)):
+        n = min(len(out), max(int(round(seconds * rate)), int(EDGE_S * rate)))
+        if head:
+            out[:n] *= ramp(n)
+        else:
+            out[len(out) - n:] *= ramp(n)[::-1]
     return out
 
 

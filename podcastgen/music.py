@@ -12,29 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .audio import ramp
+
 CHUNK = 1 << 18  # samples per pass over the episode (6 s at 44.1 kHz, 1 MB of float32)
 LOOP_SEAM_S = 0.05  # a looping bed's end crossfades into its start over this long
-EDGE_S = 0.005  # the shortest fade any music edge gets, so a hard cut never clicks
-
-
-def ramp(n: int) -> np.ndarray:
-    """An equal-power fade-in of n samples (quarter sine), float32; reversed it fades out."""
-    if n <= 0:
-        return np.zeros(0, np.float32)
-    return np.sin(0.5 * np.pi * (np.arange(n) + 0.5) / n).astype(np.float32)
-
-
-def faded(clip: np.ndarray, rate: int, fade_in_s: float, fade_out_s: float) -> np.ndarray:
-    """A copy of `clip` with equal-power fades at each end (each at least EDGE_S long, so
-    even "no fade" never starts or stops on a step)."""
-    out = np.array(clip, dtype=np.float32)
-    for seconds, head in ((fade_in_s, True), (fade_out_s, False)):
-        n = min(len(out), max(int(round(seconds * rate)), int(EDGE_S * rate)))
-        if head:
-            out[:n] *= ramp(n)
-        else:
-            out[len(out) - n:] *= ramp(n)[::-1]
-    return out
 
 
 def loop_body(clip: np.ndarray, rate: int) -> np.ndarray:
