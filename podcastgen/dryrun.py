@@ -11,6 +11,7 @@ from .episode import Episode, Pause
 from .moss import expected_seconds
 from .plan import Plan
 from .providers import Job, ProviderConfig
+from .publish import clock
 from .source import project_root
 from .synth import job_keys, providers_for
 
@@ -83,14 +84,9 @@ def render(episode: Episode, rows: list[Row], uploads: Sequence[str] = ()) -> st
     for r in rows:
         cost = f"{r.cost:.4f}" if r.cost is not None else "-"
         lines.append(f"{r.provider:<12} {r.requests:>8} {r.characters:>8} {r.hits:>7} "
-                     f"{r.misses:>8} {_mmss(r.seconds):>8} {cost:>9}")
-    lines.append(f"estimated episode length {_mmss(episode_seconds(episode, rows))}")
+                     f"{r.misses:>8} {clock(r.seconds):>8} {cost:>9}")
+    lines.append(f"estimated episode length {clock(episode_seconds(episode, rows))}")
     for sid in uploads:
         lines.append(f"{sid}: the reference clip is uploaded to {episode.speakers[sid].provider} "
                      "first, to make a voice")
     return "\n".join(lines)
-
-
-def _mmss(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}"

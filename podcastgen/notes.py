@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
-from .publish import milliseconds
+from .publish import clock
 from .source import show_path
 
 BUILTIN = Path(__file__).parent / "templates"
@@ -21,13 +21,6 @@ NOTES, PAGE = "notes.md.j2", "page.html.j2"
 PLAYER_TYPES = {"m4a": "audio/mp4", "mp3": "audio/mpeg", "opus": "audio/ogg; codecs=opus",
                 "flac": "audio/flac", "wav": "audio/wav"}
 PLAYER_ORDER = ("m4a", "mp3", "opus", "flac", "wav")  # smallest widely playable first
-
-
-def clock(seconds: float) -> str:
-    """`M:SS`, or `H:MM:SS` from an hour on: how players show a position."""
-    hours, rest = divmod(milliseconds(seconds) // 1000, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @functools.cache

@@ -8,6 +8,8 @@ import threading
 import time
 from typing import TextIO
 
+from .publish import clock
+
 PLAIN_EVERY_S = 10.0
 
 
@@ -51,8 +53,7 @@ class Progress:
         if fresh <= 0 or self.done >= self.total:
             return ""
         rate = (time.monotonic() - self._started) / fresh
-        seconds = int(rate * (self.total - self.done))
-        return f"{seconds // 60}:{seconds % 60:02d}"
+        return clock(rate * (self.total - self.done))
 
     def _show(self, force: bool = False) -> None:
         if self.quiet or not self.total:

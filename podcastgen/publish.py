@@ -30,6 +30,13 @@ def milliseconds(seconds: float) -> int:
     return max(0, math.floor(seconds * 1000 + 0.5))
 
 
+def clock(seconds: float) -> str:
+    """`M:SS`, or `H:MM:SS` from an hour on: how players show a position."""
+    hours, rest = divmod(milliseconds(seconds) // 1000, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def chapter_spans(chapters: Sequence[Chapter], duration_s: float
                   ) -> list[tuple[Chapter, int, int]]:
     """Chapters in time order with their start and end in milliseconds, each ending where the

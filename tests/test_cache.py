@@ -291,6 +291,26 @@ def test_progress_lines(tmp_path: Path) -> None:
     assert quiet.getvalue() == ""
 
 
+
+def test_progress_estimates_time_left_from_fresh_segments_only(monkeypatch) -> None:
+    """The ETA counts only segments actually synthesized (cache hits are instant), and reads
+    as a player would show a time: M:SS, or H:MM:SS from an hour on."""
+    import io
+
+    now = [100.0]
+    monkeypatch.setattr("podcastgen.progress.time.monotonic", lambda: now[0])
+    p = Progress("ep", stream=io.StringIO(), live=False)
+    p.start(5, 2)
+    assert p.line() == "ep: 2/5 segments, 2 cached, 0 retries"  # nothing fresh yet: no guess
+    now[0] += 12.0
+    p.advance()
+    assert p.line().endswith(", about 0:24 left")  # 2 left at 12 s each
+    long = Progress("ep", stream=io.StringIO(), live=False)
+    long.start(1000, 0)
+    now[0] += 10.0
+    long.advance()
+    assert long.line().endswith(", about 2:46:30 left")  # 999 left at 10 s each
+
 def test_cache_stats_and_prune(project: Path, tones: type[ToneProvider],
                                capsys: pytest.CaptureFixture[str]) -> None:
     build()
