@@ -19,8 +19,8 @@ from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
 from .config import check_settings
 from .schema import Checker, describe
-from .settings import GAIN_DB, Feed, Output, Production, feed as _feed, output as _output
-from .settings import production as _production
+from .settings import GAIN_DB, Feed, Output, Production, feed as _feed, file_and_fields
+from .settings import number_field, output as _output, production as _production
 from .source import Document, KeyPath
 
 SPEAKER_ID = re.compile(r"[a-z][a-z0-9_-]*\Z")
@@ -350,14 +350,10 @@ def _item(ck: Checker, key: KeyPath, value: Any, speakers: dict[str, Speaker]) -
 
 
 def _sound(ck: Checker, key: KeyPath, body: Any, where: str) -> Sound | None:
-    """`- sound: file` or `- sound: {file: x.wav, gain: -3}`."""
-    if not isinstance(body, dict):
-        path = ck.path(key, body)
-        return Sound(path, where) if path else None
-    data = ck.mapping(key, body, SOUND_KEYS, required=("file",)) or {}
-    path = ck.path(key + ("file",), data["file"]) if "file" in data else None
-    gain = ck.number(key + ("gain",), data.get("gain", 0.0), *GAIN_DB)
-    return Sound(path, where, float(gain)) if path and gain is not None else None
+    """`- sound: file` or `- sound: {file: x.wav, gain: -3}`, checked like an intro."""
+    path, data = file_and_fields(ck, key, body, SOUND_KEYS)
+    gain = number_field(ck, key, data, "gain", 0.0, *GAIN_DB)
+    return Sound(path, where, gain) if path else None
 
 
 def _known(name: str, speakers: dict[str, Speaker]) -> str:

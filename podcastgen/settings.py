@@ -111,7 +111,7 @@ def production(ck: Checker, value: Any) -> Production:
     )
 
 
-def _file_and_fields(ck: Checker, key: KeyPath, value: Any,
+def file_and_fields(ck: Checker, key: KeyPath, value: Any,
                      allowed: tuple[str, ...]) -> tuple[Path | None, dict[str, Any]]:
     """A file path given alone, or a mapping with `file` and the other `allowed` keys."""
     if isinstance(value, str):
@@ -125,7 +125,7 @@ def _file_and_fields(ck: Checker, key: KeyPath, value: Any,
     return path, data
 
 
-def _field(ck: Checker, key: KeyPath, data: dict[str, Any], name: str, default: float,
+def number_field(ck: Checker, key: KeyPath, data: dict[str, Any], name: str, default: float,
            lo: float, hi: float) -> float:
     """`data[name]` (else `default`) checked to lie in [lo, hi], reported at `key.name`."""
     return _num(ck, key + (name,), data.get(name, default), lo, hi)
@@ -133,26 +133,26 @@ def _field(ck: Checker, key: KeyPath, data: dict[str, Any], name: str, default: 
 
 def music(ck: Checker, key: KeyPath, value: Any) -> Music | None:
     """`intro:`/`outro:` as a file, or {file, gain, fade_in, fade_out, crossfade}."""
-    path, data = _file_and_fields(ck, key, value, MUSIC_KEYS)
-    fields = {name: _field(ck, key, data, name, 0.0, 0.0, MAX_FADE_S)
+    path, data = file_and_fields(ck, key, value, MUSIC_KEYS)
+    fields = {name: number_field(ck, key, data, name, 0.0, 0.0, MAX_FADE_S)
               for name in ("fade_in", "fade_out", "crossfade")}
-    gain = _field(ck, key, data, "gain", 0.0, *GAIN_DB)
+    gain = number_field(ck, key, data, "gain", 0.0, *GAIN_DB)
     return Music(path, ck.where(key), gain, **fields) if path else None
 
 
 def bed(ck: Checker, key: KeyPath, value: Any) -> Bed | None:
     """`bed:` as a file, or {file, level, duck, gain, fade_in, fade_out, attack, release}."""
-    path, data = _file_and_fields(ck, key, value, BED_KEYS)
+    path, data = file_and_fields(ck, key, value, BED_KEYS)
     d = Bed(Path(), "")
     found = Bed(
         path or Path(), ck.where(key),
-        level=_field(ck, key, data, "level", d.level, -60.0, -10.0),
-        duck=_field(ck, key, data, "duck", d.duck, 0.0, 40.0),
-        gain=_field(ck, key, data, "gain", d.gain, *GAIN_DB),
-        fade_in=_field(ck, key, data, "fade_in", d.fade_in, 0.0, MAX_FADE_S),
-        fade_out=_field(ck, key, data, "fade_out", d.fade_out, 0.0, MAX_FADE_S),
-        attack=_field(ck, key, data, "attack", d.attack, 0.01, 5.0),
-        release=_field(ck, key, data, "release", d.release, 0.01, 5.0),
+        level=number_field(ck, key, data, "level", d.level, -60.0, -10.0),
+        duck=number_field(ck, key, data, "duck", d.duck, 0.0, 40.0),
+        gain=number_field(ck, key, data, "gain", d.gain, *GAIN_DB),
+        fade_in=number_field(ck, key, data, "fade_in", d.fade_in, 0.0, MAX_FADE_S),
+        fade_out=number_field(ck, key, data, "fade_out", d.fade_out, 0.0, MAX_FADE_S),
+        attack=number_field(ck, key, data, "attack", d.attack, 0.01, 5.0),
+        release=number_field(ck, key, data, "release", d.release, 0.01, 5.0),
     )
     return found if path else None
 

@@ -271,6 +271,8 @@ PRODUCTION_CASES = [
      "ep.yaml:8: script.2.sound.gain: expected a number, got text ('loud')"),
     ("sound-without-file", SCRIPT + "  - sound: {gain: -3}\n",
      "ep.yaml:8: script.2.sound.file: missing required key"),
+    ("sound-list", SCRIPT + "  - sound: [sfx/a.wav, sfx/b.wav]\n",
+     "ep.yaml:8: script.2.sound: expected a file or a mapping with file: and gain; got a list"),
     ("format-unknown", "output: {formats: [mp3, ogg]}\n",
      "ep.yaml:5: output.formats.1: must be one of: mp3, m4a, opus, flac, wav; got 'ogg'"),
     ("formats-empty", "output:\n  formats: []\n",
