@@ -25,16 +25,15 @@ from .settings import Bed, Music, Production
 
 SPEECH_LUFS = -20.0  # working level for every turn before the final normalization
 SOUND_LUFS = SPEECH_LUFS - 3.0  # effects and music sit a little under the voices
-MAX_LEVEL_GAIN_DB = 24.0
+MAX_BOOST_DB = 24.0  # a near-silent clip is not raised into audible noise; cuts are unlimited
 LEAD_IN_S = 0.3
 TAIL_S = 0.8
 JOIN_PAUSE_S = 0.25  # between the pieces of a turn split for a provider's input limit
 
 
 def level_db(clip: np.ndarray, rate: int, target: float) -> float:
-    """The gain that brings `clip` to `target` LUFS, within +/- MAX_LEVEL_GAIN_DB."""
-    db = master.level_gain_db(clip, rate, target)
-    return float(np.clip(db, -MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB))
+    """The gain that brings `clip` to `target` LUFS, raising it by at most MAX_BOOST_DB."""
+    return min(master.level_gain_db(clip, rate, target), MAX_BOOST_DB)
 
 
 def levelled(clip: np.ndarray, rate: int, target: float) -> np.ndarray:
@@ -96,16 +95,21 @@ def joined(parts: list[np.ndarray], rate: int) -> list[np.ndarray]:
     return out
 
 
-def sound_audio(path: Path, rate: int, where: str, gain_db: float = 0.0) -> np.ndarray:
-    """An audio file decoded and levelled (plus `gain_db`); a file ffmpeg cannot read names
-    the script line."""
+def decoded(path: Path, rate: int, where: str) -> np.ndarray:
+    """An audio file decoded at the output rate; a file ffmpeg cannot read, or one holding no
+    audio, names the script line."""
     try:
         clip = load_clip(path, rate)
     except AudioError as exc:
         raise AudioError(f"{where}: cannot use {path.name} as audio ({exc})") from None
     if not len(clip):
         raise AudioError(f"{where}: {path.name} holds no audio")
-    return faded(levelled(clip, rate, SOUND_LUFS + gain_db), rate)
+    return clip
+
+
+def sound_audio(path: Path, rate: int, where: str, gain_db: float = 0.0) -> np.ndarray:
+    """An audio file decoded and levelled like the voices (plus `gain_db`)."""
+    return faded(levelled(decoded(path, rate, where), rate, SOUND_LUFS + gain_db), rate)
 
 
 def music_audio(item: Music, rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:
@@ -120,8 +124,8 @@ def music_audio(item: Music, rate: int, *, fade_in: float, fade_out: float) -> n
 def bed_audio(bed: Bed, rate: int, loudness: float, span: int) -> np.ndarray:
     """The bed at its working level: `level` is LUFS in the finished episode, and speech sits at
     SPEECH_LUFS here for `loudness` there. Longer than `span`: played once, else looped."""
-    clip = sound_audio(bed.path, rate, bed.where)
-    clip = levelled(clip, rate, SPEECH_LUFS + bed.level - loudness + bed.gain)
+    target = SPEECH_LUFS + bed.level - loudness + bed.gain
+    clip = faded(levelled(decoded(bed.path, rate, bed.where), rate, target), rate)
     return clip if len(clip) >= span else music.loop_body(clip, rate)
 
 

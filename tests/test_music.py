@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcastgen import ffmpeg, music
+from podcastgen import assemble, ffmpeg, master, music
 from podcastgen.pipeline import BuildOptions, build_episode
+from podcastgen.settings import Bed
 
 RATE = 44100
 HOP = 220  # 5 ms analysis hop: a click is never more than 2.5 ms from a frame's centre
@@ -219,3 +220,21 @@ def test_bed_mix_equals_the_sample_by_sample_curve() -> None:
     full = np.zeros(n, np.float32)
     full[where.start:where.end] = bed[(pos - where.start) % len(bed)] * gain
     assert np.array_equal(fast, full)
+
+
+@pytest.mark.parametrize("level, amplitude", [(-60.0, 0.9), (-24.0, 0.9), (-10.0, 0.05),
+                                              (-10.0, 0.001)])
+def test_bed_comes_in_at_its_level_from_any_file(tmp_path: Path, level: float,
+                                                 amplitude: float) -> None:
+    """However loud the file, the bed is levelled once to its working level: speech sits at
+    SPEECH_LUFS while mastering aims at `loudness`, so `level` lands `level - loudness` above
+    it. Quiet files are raised (up to MAX_BOOST_DB); a loud file is cut as far as it takes."""
+    write_flac(amplitude / 0.45 * marker_bed(), tmp_path / "bed.flac")
+    loudness = -16.0
+    clip = assemble.bed_audio(Bed(tmp_path / "bed.flac", "ep.yaml:9", level=level), RATE,
+                              loudness, span=RATE)
+    want = assemble.SPEECH_LUFS + level - loudness
+    raw = master.loudness(ffmpeg.decode(tmp_path / "bed.flac", RATE), RATE)
+    if want - raw > assemble.MAX_BOOST_DB:  # near silence: raised no further than the limit
+        want = raw + assemble.MAX_BOOST_DB
+    assert master.loudness(clip, RATE) == pytest.approx(want, abs=0.3)
