@@ -134,3 +134,61 @@ def test_the_schema_has_exactly_the_keys_the_validator_accepts(
         ("providers", "openai"): list(defs["provider_config"]["properties"]),
     }
     assert {k: sorted(v) for k, v in seen.items()} == {k: sorted(v) for k, v in expected.items()}
+
+
+def _at(schema: dict, node: dict, path: tuple) -> dict:
+    """The sub-schema an editor applies at `path` (refs followed, the mapping form of a
+    file-or-mapping taken, script items' directives and turns told apart)."""
+    for step in path:
+        while "$ref" in node or "anyOf" in node:
+            if "$ref" in node:
+                node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+            else:
+                node = next(b for b in node["anyOf"] if "properties" in b or "items" in b)
+        if isinstance(step, int):
+            node = node["items"]
+        else:
+            node = node.get("properties", {}).get(step) or node["additionalProperties"]
+    return node
+
+
+def test_the_schema_allows_exactly_the_numbers_and_choices_the_validator_does(
+        tmp_path: Path, schema: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spy on every range and choice the validator checks, and find the same bounds or the
+    same options where the schema describes that key."""
+    ranges: dict[tuple, tuple] = {}
+    choices: dict[tuple, list] = {}
+    real_number, real_choice = checker_module.Checker.number, checker_module.Checker.choice
+
+    def number(self: Any, key: tuple, value: Any, lo: float, hi: float,
+               integer: bool = False) -> Any:
+        ranges[key] = (lo, hi, integer)
+        return real_number(self, key, value, lo, hi, integer)
+
+    def choice(self: Any, key: tuple, value: Any, options: Any) -> Any:
+        choices[key] = list(options)
+        return real_choice(self, key, value, options)
+
+    monkeypatch.setattr(checker_module.Checker, "number", number)
+    monkeypatch.setattr(checker_module.Checker, "choice", choice)
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "clip.wav").write_bytes(b"RIFF")
+    (tmp_path / "ep.yaml").write_text(
+        "title: T\nnumber: 3\nseason: 1\nsynthesis: {provider: local, speed: 1, "
+        "block_seconds: 90}\noutput: {sample_rate: 44100, channels: 1}\n"
+        "production: {gap: 0.3, loudness: -16, true_peak: -1,\n"
+        "  intro: {file: clip.wav, gain: 0, fade_in: 1, fade_out: 1, crossfade: 1},\n"
+        "  bed: {file: clip.wav, level: -24, duck: 12, gain: 0, fade_in: 1, fade_out: 1, "
+        "attack: 0.2, release: 0.5}}\n"
+        "providers: {openai: {concurrency: 4, rpm: 60, max_retries: 3, timeout: 30}}\n"
+        "speakers:\n  a: {voice: joe, speed: 1.1}\n"
+        "script:\n  - a: {text: Hello., speed: 1.1}\n  - pause: 1\n"
+        "  - sound: {file: clip.wav, gain: -2}\n")
+    validate(source.load(tmp_path / "ep.yaml", tmp_path), tmp_path)
+    assert len(ranges) == 26 and len(choices) >= 8  # every numeric key above was checked
+    for key, (lo, hi, integer) in ranges.items():
+        node = _at(schema, schema, key)
+        assert (node["minimum"], node["maximum"]) == (lo, hi), key
+        assert node["type"] == ("integer" if integer else "number"), key
+    for key, options in choices.items():
+        assert _at(schema, schema, key)["enum"] == options, key
