@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import authoring
 from .errors import InputError, PodcastgenError
+from .settings import FORMATS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -178,7 +179,7 @@ def _feed_parser(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--base-url", required=True, help="public URL of BUILD_DIR's files")
     f.add_argument("-o", "--output", type=Path, default=Path("feed.xml"),
                    help="feed file to write (default: feed.xml)")
-    f.add_argument("--format", choices=("mp3", "m4a", "opus", "flac", "wav"),
+    f.add_argument("--format", choices=FORMATS,
                    help="enclosure format (default: mp3, else m4a); others become "
                    "podcast:alternateEnclosure")
 
