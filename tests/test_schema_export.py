@@ -96,6 +96,13 @@ def test_malformed_episodes_are_rejected_unless_only_a_cross_check_can_tell(
         assert found, f"{name} passes the schema"
 
 
+def validate_project(root: Path, episode: str) -> None:
+    """Validate `episode` as ep.yaml in a project at `root` that has a clip.wav."""
+    (root / "podcastgen.yaml").write_text("")
+    (root / "clip.wav").write_bytes(b"RIFF")
+    (root / "ep.yaml").write_text(episode)
+    validate(source.load(root / "ep.yaml", root), root)
+
 def test_the_schema_has_exactly_the_keys_the_validator_accepts(
         tmp_path: Path, schema: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     """Spy on every mapping the validator checks and compare its keys with the schema's."""
@@ -109,14 +116,11 @@ def test_the_schema_has_exactly_the_keys_the_validator_accepts(
         return real(self, key, value, allowed, required)
 
     monkeypatch.setattr(checker_module.Checker, "mapping", spy)
-    (tmp_path / "podcastgen.yaml").write_text("")
-    (tmp_path / "clip.wav").write_bytes(b"RIFF")
-    (tmp_path / "ep.yaml").write_text(
+    validate_project(tmp_path, (
         "title: T\nsynthesis: {provider: local}\noutput: {bitrate: 96k}\n"
         "production: {gap: 0.3, intro: {file: clip.wav}, bed: {file: clip.wav}}\n"
         "providers: {openai: {}}\nspeakers:\n  a: {reference: {audio: clip.wav, text: Hi.}}\n"
-        "script:\n  - a: {text: Hello., speed: 1.1}\n  - sound: {file: clip.wav, gain: -2}\n")
-    validate(source.load(tmp_path / "ep.yaml", tmp_path), tmp_path)
+        "script:\n  - a: {text: Hello., speed: 1.1}\n  - sound: {file: clip.wav, gain: -2}\n"))
     defs = schema["$defs"]
     expected = {
         (): [k for k in schema["properties"] if k != "extends"],
@@ -171,9 +175,7 @@ def test_the_schema_allows_exactly_the_numbers_and_choices_the_validator_does(
 
     monkeypatch.setattr(checker_module.Checker, "number", number)
     monkeypatch.setattr(checker_module.Checker, "choice", choice)
-    (tmp_path / "podcastgen.yaml").write_text("")
-    (tmp_path / "clip.wav").write_bytes(b"RIFF")
-    (tmp_path / "ep.yaml").write_text(
+    validate_project(tmp_path, (
         "title: T\nnumber: 3\nseason: 1\nsynthesis: {provider: local, speed: 1, "
         "block_seconds: 90}\noutput: {sample_rate: 44100, channels: 1}\n"
         "production: {gap: 0.3, loudness: -16, true_peak: -1,\n"
@@ -183,8 +185,7 @@ def test_the_schema_allows_exactly_the_numbers_and_choices_the_validator_does(
         "providers: {openai: {concurrency: 4, rpm: 60, max_retries: 3, timeout: 30}}\n"
         "speakers:\n  a: {voice: joe, speed: 1.1}\n"
         "script:\n  - a: {text: Hello., speed: 1.1}\n  - pause: 1\n"
-        "  - sound: {file: clip.wav, gain: -2}\n")
-    validate(source.load(tmp_path / "ep.yaml", tmp_path), tmp_path)
+        "  - sound: {file: clip.wav, gain: -2}\n"))
     assert len(ranges) == 26 and len(choices) >= 8  # every numeric key above was checked
     for key, (lo, hi, integer) in ranges.items():
         node = _at(schema, schema, key)
