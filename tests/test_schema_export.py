@@ -103,6 +103,7 @@ def validate_project(root: Path, episode: str) -> None:
     (root / "ep.yaml").write_text(episode)
     validate(source.load(root / "ep.yaml", root), root)
 
+
 def test_the_schema_has_exactly_the_keys_the_validator_accepts(
         tmp_path: Path, schema: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     """Spy on every mapping the validator checks and compare its keys with the schema's."""
