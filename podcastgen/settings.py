@@ -112,7 +112,7 @@ def production(ck: Checker, value: Any) -> Production:
 
 
 def file_and_fields(ck: Checker, key: KeyPath, value: Any,
-                     allowed: tuple[str, ...]) -> tuple[Path | None, dict[str, Any]]:
+                    allowed: tuple[str, ...]) -> tuple[Path | None, dict[str, Any]]:
     """A file path given alone, or a mapping with `file` and the other `allowed` keys."""
     if isinstance(value, str):
         return ck.path(key, value), {}
@@ -126,7 +126,7 @@ def file_and_fields(ck: Checker, key: KeyPath, value: Any,
 
 
 def number_field(ck: Checker, key: KeyPath, data: dict[str, Any], name: str, default: float,
-           lo: float, hi: float) -> float:
+                 lo: float, hi: float) -> float:
     """`data[name]` (else `default`) checked to lie in [lo, hi], reported at `key.name`."""
     return _num(ck, key + (name,), data.get(name, default), lo, hi)
 
