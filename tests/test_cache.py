@@ -291,7 +291,6 @@ def test_progress_lines(tmp_path: Path) -> None:
     assert quiet.getvalue() == ""
 
 
-
 def test_progress_estimates_time_left_from_fresh_segments_only(monkeypatch) -> None:
     """The ETA counts only segments actually synthesized (cache hits are instant), and reads
     as a player would show a time: M:SS, or H:MM:SS from an hour on."""
@@ -310,6 +309,7 @@ def test_progress_estimates_time_left_from_fresh_segments_only(monkeypatch) -> N
     now[0] += 10.0
     long.advance()
     assert long.line().endswith(", about 2:46:30 left")  # 999 left at 10 s each
+
 
 def test_cache_stats_and_prune(project: Path, tones: type[ToneProvider],
                                capsys: pytest.CaptureFixture[str]) -> None:
