@@ -148,9 +148,10 @@ def test_build_killed_between_requests_pays_for_each_segment_once(slow: Emulator
         if len(store.entries()) < 4:
             continue
         # frozen, the client sends nothing more; once the emulator has answered all it got,
-        # a request answered but not stored is one the client was still reading
+        # a request answered but not stored is one the client was still reading (0.3 s of
+        # quiet: time for a busy emulator to log what was already in its socket)
         proc.send_signal(signal.SIGSTOP)
-        answered = settle(slow, quiet_s=0.15)
+        answered = settle(slow, quiet_s=0.3)
         cached = {p.stem for p in store.entries()}
         between = {keys[e.json["input"]] for e in answered} == cached
         if not between:
