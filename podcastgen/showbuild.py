@@ -51,11 +51,15 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def discover(paths: list[Path]) -> list[Path]:
-    """Folders expanded to their episodes; files named directly are always episodes."""
+    """Folders expanded to their episodes. A file named directly is an episode unless another
+    named episode extends it, so `build episodes/*.yaml` skips `show.yaml` as the folder does."""
     found: dict[Path, Path] = {}
     for path in paths:
         for episode in (episodes_in(path) if path.is_dir() else [path]):
             found.setdefault(episode.resolve(), episode)
+    if len(found) > 1:
+        extended = {t for p in found.values() if (t := extends_target(p)) is not None}
+        found = {key: p for key, p in found.items() if key not in extended} or found
     return list(found.values())
 
 

@@ -80,6 +80,20 @@ def test_a_folder_holds_episodes_not_show_files_data_or_config(
     assert listed(capsys, "eps") == ["eps/a.yaml", "eps/b.yaml.j2"]
 
 
+def test_named_files_leave_out_the_show_file_they_extend(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "eps" / "a.yaml").write_text(episode("A"))
+    (project / "eps" / "b.yaml").write_text(episode("B"))
+    # what a shell makes of eps/*.yaml
+    assert listed(capsys, "eps/a.yaml", "eps/b.yaml", "eps/show.yaml") == ["eps/a.yaml",
+                                                                           "eps/b.yaml"]
+    assert listed(capsys, "eps/show.yaml") == ["eps/show.yaml"]  # named alone, it is checked
+    assert main(["check", "eps/show.yaml"]) == 2
+    assert "eps/show.yaml:1: script: missing required key" in capsys.readouterr().out
+    assert main(["check", "eps/a.yaml", "eps/show.yaml"]) == 0
+    assert "checked 1 episode" in capsys.readouterr().err
+
+
 def test_shards_partition_the_episodes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     names = [f"eps/ep{i}.yaml" for i in range(7)]
     for name in names:
