@@ -158,9 +158,11 @@ def credits(episode: Episode) -> list[str]:
     return lines
 
 
-def report_fields(stage: Path, episode: Episode, measured: dict[str, Loudness]) -> dict[str, Any]:
-    """The report's publishing part: the show's feed fields, this item's, every file written,
-    and each format's size (after tagging) and measured loudness."""
+def report_fields(stage: Path, episode: Episode, measured: dict[str, Loudness],
+                  first_built: str) -> dict[str, Any]:
+    """The report's publishing part: the show's feed fields, this item's (with when it was
+    first built, an undated episode's publication time), every file written, and each
+    format's size (after tagging) and measured loudness."""
     meta, feed, names = episode.meta, episode.feed, file_names(episode)
     show = {"title": meta.show, "author": feed.author or ", ".join(meta.authors),
             "email": feed.email, "description": feed.description, "language": meta.language,
@@ -169,7 +171,7 @@ def report_fields(stage: Path, episode: Episode, measured: dict[str, Loudness]) 
     item = {"guid": guid(episode), "title": meta.title, "number": meta.number,
             "season": meta.season, "date": meta.date, "description": meta.description,
             "explicit": meta.explicit, "episode_type": feed.episode_type,
-            "image": names["cover"]}
+            "image": names["cover"], "first_built": first_built}
     formats = {fmt: {"file": name, "bytes": (stage / name).stat().st_size,
                      "loudness_lufs": round(measured[fmt].integrated_lufs, 2),
                      "true_peak_dbtp": round(measured[fmt].true_peak_dbtp, 2)}

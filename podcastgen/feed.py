@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from . import buildtime
 from .atomic import write_atomic
 from .errors import InputError
 from .notes import markdown_html
@@ -84,9 +85,13 @@ def collect(build_dir: Path) -> list[dict[str, Any]]:
 
 
 def published(report: dict[str, Any], build_dir: Path) -> dt.datetime:
-    """The episode's `date` at 00:00 UTC, else when its report was written."""
+    """The episode's `date` at 00:00 UTC, else when it was first built (a report written
+    before that was recorded: when the report file was written)."""
     if report["item"]["date"]:
         return dt.datetime.fromisoformat(report["item"]["date"]).replace(tzinfo=dt.timezone.utc)
+    first = buildtime.parse(report["item"].get("first_built"))
+    if first is not None:
+        return first
     mtime = (build_dir / report["files"]["report"]).stat().st_mtime
     return dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc)
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__, config, deliver, master, source, voices
+from . import __version__, buildtime, config, deliver, master, source, voices
 from .align import turn_clips
 from .assemble import assemble
 from .episode import Episode, Sound, validate
@@ -42,6 +42,7 @@ class BuildOptions:
     quiet: bool = False
     data: Path | None = None  # templates: the data file (default: <stem>.data.yaml beside it)
     variables: tuple[tuple[str, str], ...] = ()  # templates: --var KEY=VALUE, over the data
+    clock: buildtime.Clock = buildtime.now  # when an episode built for the first time was built
 
 
 @dataclass
@@ -124,6 +125,7 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
     if previous is not None:
         files = sorted(p for p in outdir.iterdir() if p.name.startswith(f"{episode.stem}."))
         return BuildResult(episode, outdir, files, previous, up_to_date=True)
+    first_built = buildtime.first_built(outdir / f"{episode.stem}.report.json", options.clock)
     plan = compile_episode(episode)
     stats = SynthStats()
     progress = Progress(f"{episode.stem}", quiet=options.quiet)
@@ -146,7 +148,7 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
         report = make_report(episode, plan, placed, loud, stats, digest)
         report["timings"] = {"synthesize_s": round(synthesized - started, 3),
                              "post_s": round(time.perf_counter() - synthesized, 3)}
-        report.update(deliver.report_fields(stage, episode, measured))
+        report.update(deliver.report_fields(stage, episode, measured, first_built))
         (stage / f"{episode.stem}.report.json").write_text(
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
         result.files = [outdir / p.name for p in sorted(stage.iterdir())]

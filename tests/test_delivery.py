@@ -4,7 +4,9 @@ loudness, an XML parser for the feed, an HTML parser for the episode page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -48,9 +50,18 @@ script:
 """
 
 
-def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+# The trailer has no date: it is published when first built, which the build reads from
+# SOURCE_DATE_EPOCH (a week before the dated episode), never from the wall clock.
+TRAILER_BUILT = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.timezone.utc)
+TRAILER_PUBDATE = "Sat, 21 Nov 2026 09:30:00 +0000"
+YEAR = dt.timedelta(days=366)
+
+
+def run(project: Path, *args: str,
+        built: dt.datetime = TRAILER_BUILT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(built.timestamp()))}
     proc = subprocess.run([sys.executable, "-m", "podcastgen", *args], cwd=project,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -281,6 +292,8 @@ def test_feed_items_point_at_the_real_files(out: Path, report: dict) -> None:
     assert item.find("guid").get("isPermaLink") == "false"
     assert item.findtext("guid") == report["item"]["guid"]
     assert item.findtext("pubDate") == "Sat, 28 Nov 2026 00:00:00 +0000"
+    trailer = _feed(out).findall("channel/item")[1]
+    assert trailer.findtext("pubDate") == TRAILER_PUBDATE
     transcripts = {t.get("type"): t.get("url") for t in item.findall("podcast:transcript", NS)}
     assert transcripts == {"text/vtt": f"https://example.org/pod/{STEM}.vtt",
                            "application/x-subrip": f"https://example.org/pod/{STEM}.srt",
@@ -301,11 +314,34 @@ def test_rebuilding_keeps_the_guid(project: Path, out: Path) -> None:
     episode = project / "episodes" / "trailer.yaml"
     episode.write_text(TRAILER.replace("A first taste", "A new first taste"))
     old_hash = json.loads((out / "trailer.report.json").read_text())["build_hash"]
-    run(project, "build", "episodes/trailer.yaml", "-o", "out")
+    run(project, "build", "episodes/trailer.yaml", "-o", "out", built=TRAILER_BUILT + YEAR)
     assert json.loads((out / "trailer.report.json").read_text())["build_hash"] != old_hash
     run(project, "feed", "out", "--base-url", "https://example.org/pod", "-o", "out/feed.xml")
     items = list(_feed(out).iter("item"))
     assert {i.findtext("title"): i.findtext("guid") for i in items} == before
     trailer = items[1]
+    assert trailer.findtext("pubDate") == TRAILER_PUBDATE  # first built, not rebuilt
     assert trailer.findtext("itunes:episodeType", namespaces=NS) == "trailer"
     assert int(trailer.find("enclosure").get("length")) == (out / "trailer.mp3").stat().st_size
+
+
+def test_an_undated_episode_keeps_its_pubdate_in_a_copied_folder_rebuilt_with_force(
+        project: Path, out: Path) -> None:
+    copy = project / "copied"
+    shutil.copytree(out, copy, copy_function=shutil.copyfile)  # every file written anew
+    later = TRAILER_BUILT + 3 * YEAR
+    run(project, "build", "episodes/trailer.yaml", "-o", "copied", "--force", built=later)
+    report = json.loads((copy / "trailer.report.json").read_text())
+    assert report["item"]["first_built"] == "2026-11-21T09:30:00+00:00"
+    run(project, "feed", "copied", "--base-url", "https://example.org/pod", "-o",
+        "copied/feed.xml", built=later)
+    pubdates = {i.findtext("title"): i.findtext("pubDate") for i in _feed(copy).iter("item")}
+    assert pubdates == {"Behind the Sound": "Sat, 28 Nov 2026 00:00:00 +0000",
+                        "Trailer: <soon> & more": TRAILER_PUBDATE}
+
+
+def test_a_first_build_records_its_time_from_the_clock(project: Path, tmp_path: Path) -> None:
+    run(project, "build", "episodes/trailer.yaml", "-o", str(tmp_path / "new"),
+        built=TRAILER_BUILT + YEAR)
+    report = json.loads((tmp_path / "new" / "trailer.report.json").read_text())
+    assert report["item"]["first_built"] == "2027-11-22T09:30:00+00:00"
