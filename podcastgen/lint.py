@@ -3,7 +3,8 @@
 Beyond validation (unknown speakers, bad values, text a local voice cannot speak), the rules
 here look at the episode the way each provider will see it: turns over a provider's input
 limit and characters MOSS-TTSD would strip or change (a dialogue-mode speaker without a
-reference clip is a validation error). Each finding is one `path:line: key: warning: message` line.
+reference clip is a validation error), and an episode without a `date`. Each finding is one
+`path:line: key: warning: message` line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from . import moss
 from .episode import Episode, Turn
 from .errors import InputError
 from .providers import REGISTRY
+from .source import show_path
 
 if TYPE_CHECKING:
     from .pipeline import BuildOptions
@@ -73,8 +75,17 @@ def check_episode(path: Path, options: BuildOptions) -> Findings:
     except InputError as exc:
         found.errors = str(exc).splitlines()
         return found
-    found.warnings = sorted([*episode.warnings, *_turn_rules(episode)], key=_position)
+    found.warnings = sorted([*episode.warnings, *_undated(episode), *_turn_rules(episode)],
+                            key=_position)
     return found
+
+
+def _undated(episode: Episode) -> list[str]:
+    """An episode without `date` is published when it is first built (see buildtime.py)."""
+    if episode.meta.date:
+        return []
+    return [f"{show_path(episode.source)}:1: date: warning: no date; the feed will publish "
+            "the episode when it is first built (set date: YYYY-MM-DD to choose)"]
 
 
 def _position(line: str) -> tuple[str, int]:

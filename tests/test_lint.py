@@ -45,8 +45,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def check(capsys: pytest.CaptureFixture[str], text: str, *flags: str) -> tuple[int, str, str]:
-    Path("ep.yaml").write_text(text, encoding="utf-8")
+def check(capsys: pytest.CaptureFixture[str], text: str, *flags: str,
+          dated: bool = True) -> tuple[int, str, str]:
+    """`check` on `text` as ep.yaml, dated at its end unless `dated` is false (so the
+    undated-episode warning shows only in its own test)."""
+    Path("ep.yaml").write_text(text + ("date: 2026-01-01\n" if dated else ""), encoding="utf-8")
     code = main(["check", "ep.yaml", *flags])
     out, err = capsys.readouterr()
     return code, out, err
@@ -55,6 +58,13 @@ def check(capsys: pytest.CaptureFixture[str], text: str, *flags: str) -> tuple[i
 def test_a_clean_episode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert check(capsys, HEADER + "  - alex: Hello.\n") == (
         0, "", "checked 1 episode: 0 errors, 0 warnings\n")
+
+
+def test_an_undated_episode_warns(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    warning = ("ep.yaml:1: date: warning: no date; the feed will publish the episode when it "
+               "is first built (set date: YYYY-MM-DD to choose)\n")
+    assert check(capsys, HEADER + "  - alex: Hello.\n", dated=False) == (
+        0, warning, "checked 1 episode: 0 errors, 1 warning\n")
 
 
 def test_errors_are_listed_and_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,7 +141,8 @@ def test_moss_versions_after_v05_keep_question_marks() -> None:
 def test_check_a_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Path("eps").mkdir()
     Path("eps/show.yaml").write_text("speakers:\n  alex: {name: Alex}\n")
-    Path("eps/one.yaml").write_text("extends: show.yaml\ntitle: One\nscript:\n  - alex: Hi.\n")
+    Path("eps/one.yaml").write_text("extends: show.yaml\ntitle: One\ndate: 2026-01-01\nscript:\n"
+                                    "  - alex: Hi.\n")
     Path("eps/two.yaml").write_text("extends: show.yaml\ntitle: Two\nscript:\n  - alx: Hi.\n")
     assert main(["check", "eps"]) == 2
     out, err = capsys.readouterr()
