@@ -17,6 +17,7 @@ from . import __version__, encode, notes, publish, tags
 from .episode import ChapterMark, Episode, Turn
 from .errors import InputError
 from .model import Chapter, Cue, Loudness, Placed
+from .source import project_root
 from .tags_mp4 import ffmetadata
 
 TRANSCRIPT_NAMES = {"vtt": "{stem}.vtt", "srt": "{stem}.srt", "json": "{stem}.transcript.json"}
@@ -76,8 +77,10 @@ def write_audio(stage: Path, episode: Episode, mastered: np.ndarray, placed: Pla
     return measured
 
 
-def write_sidecars(stage: Path, episode: Episode, placed: Placed) -> None:
-    """Transcripts, chapters JSON, the cover art, show notes and the episode page."""
+def write_sidecars(stage: Path, episode: Episode, placed: Placed, *,
+                   allow_outside: bool = False) -> None:
+    """Transcripts, chapters JSON, the cover art, show notes and the episode page
+    (`allow_outside`: the user's --allow-outside, for the templates' includes)."""
     names = file_names(episode)
     writers = {"vtt": publish.vtt, "srt": publish.srt, "json": publish.transcript_json}
     for kind, name in names["transcripts"].items():
@@ -90,11 +93,13 @@ def write_sidecars(stage: Path, episode: Episode, placed: Placed) -> None:
         if source is not None and not (stage / names[role]).exists():
             shutil.copyfile(source, stage / names[role])
     if episode.output.show_notes:
-        (stage / names["notes"]).write_text(render_notes(episode, placed), "utf-8")
-        (stage / names["page"]).write_text(render_page(episode, placed), "utf-8")
+        (stage / names["notes"]).write_text(
+            render_notes(episode, placed, allow_outside=allow_outside), "utf-8")
+        (stage / names["page"]).write_text(
+            render_page(episode, placed, allow_outside=allow_outside), "utf-8")
 
 
-def check_templates(episode: Episode) -> None:
+def check_templates(episode: Episode, *, allow_outside: bool = False) -> None:
     """Render the show notes and page once with the script's text at zero times, so a
     template mistake stops the build before anything is synthesized (exit 2)."""
     if not episode.output.show_notes:
@@ -103,18 +108,18 @@ def check_templates(episode: Episode) -> None:
             for i, t in enumerate(x for x in episode.script if isinstance(x, Turn))]
     chapters = [Chapter(x.title, 0.0) for x in episode.script if isinstance(x, ChapterMark)]
     draft = Placed(tuple(cues), tuple(chapters), 0.0)
-    render_notes(episode, draft, error=InputError)
-    render_page(episode, draft, error=InputError)
+    render_notes(episode, draft, error=InputError, allow_outside=allow_outside)
+    render_page(episode, draft, error=InputError, allow_outside=allow_outside)
 
 
 def render_notes(episode: Episode, placed: Placed, **kw: Any) -> str:
     return notes.render(episode.output.notes_template, notes.NOTES,
-                        notes_context(episode, placed), **kw)
+                        notes_context(episode, placed), root=project_root(episode.source), **kw)
 
 
 def render_page(episode: Episode, placed: Placed, **kw: Any) -> str:
     return notes.render(episode.output.page_template, notes.PAGE,
-                        notes_context(episode, placed), **kw)
+                        notes_context(episode, placed), root=project_root(episode.source), **kw)
 
 
 def notes_context(episode: Episode, placed: Placed) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from . import buildtime
 from .atomic import write_atomic
 from .errors import InputError
-from .notes import markdown_html
+from .filters import markdown_html
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"

@@ -1,4 +1,5 @@
-"""Filters for episode templates: YAML-safe values, slugs, durations, spelled-out numbers, names.
+"""Filters for every template: YAML-safe values, slugs, durations, spelled-out numbers, names,
+and for show notes and pages, player clocks and Markdown as HTML.
 
 Spoken text reads numbers better as words ("episode twelve", "第十二期"), so the templates spell
 them out rather than leaving each voice engine to guess. A filter given the wrong kind of value
@@ -8,12 +9,15 @@ raises FilterError, which the renderer reports at the template line that used it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from .publish import clock
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
          "fifteen sixteen seventeen eighteen nineteen").split()
@@ -178,5 +182,20 @@ def _split(number: Decimal) -> tuple[int, str]:
     return (-int(whole) if number < 0 else int(whole)), fraction
 
 
+@functools.cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})  # raw HTML in a description is escaped
+
+
+def markdown_html(text: str) -> Any:
+    """CommonMark rendered to HTML, marked safe for autoescaping templates."""
+    from markupsafe import Markup
+
+    return Markup(_markdown().render(text or ""))
+
+
 FILTERS = {"yaml": yaml_value, "slug": slug, "mmss": mmss, "hms": hms, "spell_en": spell_en,
-           "spell_zh": spell_zh, "join_names": join_names, "long_date": long_date}
+           "spell_zh": spell_zh, "join_names": join_names, "long_date": long_date,
+           "clock": clock, "markdown": markdown_html}

@@ -66,7 +66,7 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
         raise InputError(f"{source.show_path(path)}: provider {', '.join(missing)} is not "
                          "available in this version; build with --draft to preview every "
                          "speaker with local voices")
-    deliver.check_templates(episode)
+    deliver.check_templates(episode, allow_outside=options.allow_outside)
     settings = config.resolve_all({s.provider for s in episode.speakers.values()},
                                   config.project_settings(root), episode.providers)
     if need_keys and not options.draft:
@@ -144,7 +144,7 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
     with staging(outdir) as stage:
         measured = deliver.write_audio(stage, episode, mastered, placed, digest)
         loud = measured[out.formats[0]]  # the report's headline figures: the first format's
-        deliver.write_sidecars(stage, episode, placed)
+        deliver.write_sidecars(stage, episode, placed, allow_outside=options.allow_outside)
         report = make_report(episode, plan, placed, loud, stats, digest)
         report["timings"] = {"synthesize_s": round(synthesized - started, 3),
                              "post_s": round(time.perf_counter() - synthesized, 3)}

@@ -1,27 +1,25 @@
-"""The one Jinja2 environment for episode templates (`*.yaml.j2`) and rendering with provenance.
+"""Episode templates (`*.yaml.j2`): rendering with data, and with provenance.
 
-The environment is sandboxed (no attribute tricks), undefined values are errors, blocks trim
+They run in the one sandbox every template shares (sandbox.py: no attribute tricks, files only
+from the project, limits on what a template may cost); undefined values are errors, blocks trim
 their own line (`trim_blocks`, `lstrip_blocks`), and `{% include %}` paths are relative to the
-including template and must stay inside the project. Every rendered line is mapped back to the
-template line that wrote it, so validation of the rendered YAML still names `file.yaml.j2:LINE`.
-Template errors become one `path:line: template: message` Problem (exit 2).
+including template. Every rendered line is mapped back to the template line that wrote it, so
+validation of the rendered YAML still names `file.yaml.j2:LINE`. Template errors become one
+`path:line: template: message` Problem (exit 2).
 """
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 import functools
 import re
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import sandbox
 from .errors import Problem, ValidationError
-from .filters import FILTERS, FilterError
-from .source import check_path, show_path
+from .source import show_path
 from .template_data import TemplateInput, load_inputs
 
 __all__ = ["Rendered", "TemplateInput", "environment", "is_template", "render"]
@@ -39,16 +37,6 @@ class Rendered:
     files: tuple[Path, ...]
 
 
-@dataclass
-class _Scope:
-    """Per-render state the loader needs: where templates may come from, what was read."""
-
-    root: Path
-    allow_outside: bool
-    loaded: list[Path]
-
-
-_scope: contextvars.ContextVar[_Scope] = contextvars.ContextVar("podcastgen_template_scope")
 _names: dict[str, int] = {}  # template file -> small number used in line marks
 
 
@@ -56,52 +44,9 @@ def is_template(path: Path) -> bool:
     return path.name.endswith(TEMPLATE_SUFFIXES)
 
 
-@functools.cache
 def environment() -> Any:
     """The sandboxed Jinja2 environment every template is rendered with (built once)."""
-    from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
-    from jinja2.sandbox import SandboxedEnvironment
-
-    class ProjectLoader(BaseLoader):
-        def get_source(self, env: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
-            path, scope = Path(template), _scope.get()
-            refused = check_path(path, scope.root, scope.allow_outside)
-            if refused:
-                raise TemplateNotFound(f"{show_path(path)}: {refused}")
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (FileNotFoundError, IsADirectoryError):
-                raise TemplateNotFound(f"{show_path(path)}: file not found") from None
-            scope.loaded.append(path)
-            return text, str(path), lambda: False
-
-    class Environment(SandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
-
-        def join_path(self, template: str, parent: str) -> str:
-            return str((Path(parent).parent / template).resolve())  # relative to the includer
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            _check_size(operator, left, right)  # the sandbox bounds range(), not 'a' * 10**9
-            return super().call_binop(context, operator, left, right)
-
-    env = Environment(loader=ProjectLoader(), undefined=StrictUndefined, autoescape=False,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      cache_size=0)
-    env.filters.update(FILTERS)
-    return env
-
-
-def _check_size(operator: str, left: Any, right: Any) -> None:
-    from jinja2.sandbox import MAX_RANGE, SecurityError
-
-    if operator == "**" and isinstance(right, int) and abs(right) > 1000:
-        raise SecurityError(f"the exponent {right} is too large (at most 1000)")
-    if operator == "*":
-        for seq, times in ((left, right), (right, left)):
-            if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
-                    and len(seq) * times > MAX_RANGE:
-                raise SecurityError(f"a repeated sequence longer than {MAX_RANGE} items")
+    return sandbox.environment()
 
 
 @functools.cache
@@ -131,56 +76,29 @@ def render(path: Path, inputs: TemplateInput, root: Path, allow_outside: bool = 
         raise ValidationError([Problem(show_path(path), 1, "file", "file not found")])
     path = path.resolve()
     context, data_files = load_inputs(path, inputs)
-    scope = _Scope(root, allow_outside, [])
-    token = _scope.set(scope)
-    try:
+    with sandbox.scope(root, allow_outside) as scope:
         text = _run(environment(), path, context, data_files)
         marked = _run(_marked_environment(), path, context, data_files)
-    finally:
-        _scope.reset(token)
     lines = _provenance(text, marked, path)
     files = tuple(dict.fromkeys([*scope.loaded, *data_files]))
     return Rendered(text, lines, files)
 
 
 def _run(env: Any, path: Path, context: dict[str, Any], data_files: list[Path]) -> str:
-    from jinja2 import TemplateError
-
     try:
-        return str(env.get_template(str(path)).render(context))
-    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-        # template errors, and a filter's or an operator's failure inside the template
+        return sandbox.render(env, path, context)
+    except Exception as exc:  # whatever the template did, it names its line
         raise ValidationError([_located(exc, path, data_files)]) from None
 
 
 def _located(exc: Exception, main: Path, data_files: list[Path]) -> Problem:
     """One Problem at the template line where `exc` happened."""
-    from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
-    from jinja2.sandbox import SecurityError
+    from jinja2 import UndefinedError
 
-    if isinstance(exc, TemplateSyntaxError):
-        file = Path(exc.filename) if exc.filename else main
-        return Problem(show_path(file), exc.lineno, "template", f"syntax error: {exc.message}")
-    file, line = _template_frame(exc, main)
-    message = str(getattr(exc, "message", None) or exc).rstrip(".")
-    if isinstance(exc, SecurityError):
-        message = f"refused by the sandbox: {message}"
-    elif isinstance(exc, UndefinedError):
+    file, line, message = sandbox.describe(exc, main)
+    if isinstance(exc, UndefinedError):
         message += _missing_hint(message, main, data_files)
-    elif isinstance(exc, TemplateNotFound):
-        message = f"cannot include {message}"
-    elif not isinstance(exc, FilterError):
-        message = f"{type(exc).__name__}: {message}"
     return Problem(show_path(file), line, "template", message)
-
-
-def _template_frame(exc: Exception, main: Path) -> tuple[Path, int]:
-    """The innermost traceback frame that is template code (Jinja rewrites them to its lines)."""
-    names = {str(p) for p in _scope.get().loaded} | {str(main)}
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in names]
-    if not frames:
-        return main, 1
-    return Path(frames[-1].filename), frames[-1].lineno or 1
 
 
 def _missing_hint(message: str, main: Path, data_files: list[Path]) -> str:

@@ -143,24 +143,23 @@ def test_unclosed_block_is_a_syntax_error(project: Path,
     assert err == "checked 1 episode: 1 error, 0 warnings\n"
 
 
-@pytest.mark.parametrize("expression,attribute,owner", [
-    ("''.__class__.__mro__", "__class__", "str"),
-    ("range.__globals__", "__globals__", "function"),
-    ("(1).__add__", "__add__", "int"),
+@pytest.mark.parametrize("expression,attribute", [
+    ("''.__class__.__mro__", "__mro__"), ("range.__globals__", "__globals__"),
+    ("(1).__add__", "__add__"),
 ])
 def test_the_sandbox_refuses_attribute_tricks(project: Path, capsys: pytest.CaptureFixture[str],
-                                              expression: str, attribute: str,
-                                              owner: str) -> None:
+                                              expression: str, attribute: str) -> None:
     write(project, "ep.yaml.j2", f"title: T\nspeakers: {{a: {{}}}}\nscript:\n"
                                  f"  - a: {{{{ {expression} }}}}\n")
     code, lines = errors_of(capsys, "build", "ep.yaml.j2")
     assert (code, lines) == (2, [f"ep.yaml.j2:4: template: refused by the sandbox: access to "
-                                 f"attribute '{attribute}' of '{owner}' object is unsafe"])
+                                 f"attribute '{attribute}' is unsafe (names starting with _ are "
+                                 "private)"])
 
 
 @pytest.mark.parametrize("expression,refusal", [
-    ("'ab' * 10**9", "a repeated sequence longer than 100000 items"),
-    ("[1] * 200000", "a repeated sequence longer than 100000 items"),
+    ("'ab' * 10**9", "a repeated value of more than 2,000,000 characters"),
+    ("[1] * 2000000", "a repeated value of more than 2,000,000 characters"),
     ("2 ** 100000000", "the exponent 100000000 is too large (at most 1000)"),
 ])
 def test_the_sandbox_refuses_huge_values(project: Path, capsys: pytest.CaptureFixture[str],

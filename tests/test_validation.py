@@ -293,8 +293,8 @@ PRODUCTION_CASES = [
     ("feed-episode-type", "feed: {episode_type: teaser}\n",
      "ep.yaml:5: feed.episode_type: must be one of: full, trailer, bonus; got 'teaser'"),
     ("template-syntax", "output:\n  show_notes: {markdown: notes.md.j2}\n",
-     "notes.md.j2:2: template error: unexpected end of template, expected 'end of print "
-     "statement'."),
+     "notes.md.j2:2: template error: syntax error: unexpected end of template, expected "
+     "'end of print statement'."),
     ("template-undefined", "output:\n  show_notes: {html: page.html.j2}\n",
      "page.html.j2:2: template error: 'dict object' has no attribute 'subtitle'"),
 ]
