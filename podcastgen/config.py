@@ -2,23 +2,28 @@
 
 Files may set how to reach and pace a provider; keys come only from the environment and are
 never written anywhere. A build that needs a key it does not have stops before sending anything,
-with one line naming the variable to set.
+with one line naming the variable to set. A key goes only where the user sends it (the
+provider's default URL, its `*_BASE_URL`, `podcastgen.yaml`): an episode naming another base URL
+is refused unless the user allowed that URL outside the episode (`check_destinations`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from .errors import InputError, ValidationError
+from .errors import InputError, Problem, ValidationError
 from .providers import KNOWN, ProviderConfig
 from .schema import Checker
-from .source import KeyPath, read_yaml, show_path
+from .source import Document, KeyPath, read_yaml, show_path
 
 PROJECT_FILE = "podcastgen.yaml"
 
@@ -70,25 +75,51 @@ def _entry(ck: Checker, key: KeyPath, body: Any) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Project:
+    """The project's podcastgen.yaml: provider settings, and where episodes may send keys."""
+
+    providers: Settings = field(default_factory=dict)
+    allow_base_urls: tuple[str, ...] = ()  # base URLs an episode may name
+    allow_http: bool = False  # plain http to other machines
+
+
 def project_settings(root: Path) -> Settings:
     """The `providers:` mapping of the project's podcastgen.yaml (empty when there is none)."""
+    return project_config(root).providers
+
+
+def project_config(root: Path, env: Mapping[str, str] | None = None) -> Project:
+    """The project's podcastgen.yaml, validated (every problem at its line); empty if none."""
     file = root / PROJECT_FILE
     if not file.is_file():
-        return {}
+        return Project()
     try:
         empty = yaml.safe_load(file.read_text(encoding="utf-8")) is None
     except (yaml.YAMLError, UnicodeDecodeError):
         empty = False  # read_yaml reports it with its line
     if empty:
-        return {}
+        return Project()
     doc = read_yaml(file, show_path(file))
     ck = Checker(doc, root)
-    data = ck.mapping((), doc.data, ("providers",)) or {}
+    data = ck.mapping((), doc.data, ("providers", "allow_base_urls", "allow_http")) or {}
     settings = check_settings(ck, ("providers",), data["providers"]) \
         if "providers" in data else {}
+    listed = ck.text_list(("allow_base_urls",), data.get("allow_base_urls", [])) or []
+    for i, url in enumerate(listed):
+        if not url.startswith(("http://", "https://")):
+            ck.fail(("allow_base_urls", i), f"expected an http(s) URL such as "
+                    f"https://host/v1, got {url!r}")
+    project = Project(settings, tuple(listed),
+                      ck.boolean(("allow_http",), data.get("allow_http", False)) is True)
+    http_ok = _trust(project, os.environ if env is None else env).http
+    for name, entry in settings.items():  # the project's own URLs, but plain http stays local
+        problem = _plain_http(entry.get("base_url", ""), http_ok)
+        if problem:
+            ck.fail(("providers", name, "base_url"), problem)
     if ck.problems:
         raise ValidationError(ck.problems)
-    return settings
+    return project
 
 
 def resolve(name: str, *layers: Mapping[str, Any],
@@ -101,8 +132,8 @@ def resolve(name: str, *layers: Mapping[str, Any],
         config = replace(config, **layer.get(name, {}))
     if env.get(url_var):
         config = replace(config, base_url=env[url_var])
-    if env.get(key_var):
-        config = replace(config, api_key=env[key_var])
+    if env.get(key_var, "").strip():  # a pasted key often brings a line break along
+        config = replace(config, api_key=env[key_var].strip())
     return config
 
 
@@ -122,3 +153,98 @@ def require_keys(configs: Mapping[str, ProviderConfig], where: Path | str,
         if name in ENV and not config.api_key:
             raise InputError(f"{shown}: {name} needs an API key: set {ENV[name][0]} in the "
                              f"environment{hint}")
+        bad = next((i for i, ch in enumerate(config.api_key or "") if not " " <= ch <= "~"), None)
+        if bad is not None:  # an HTTP header cannot carry it; the key itself is never shown
+            raise InputError(f"{ENV[name][0]}: the key has a control or non-ASCII character "
+                             f"at position {bad + 1} of {len(config.api_key or '')}; set it "
+                             "again as one line of plain characters")
+
+
+# ---- where a key may go -------------------------------------------------------------------
+
+ALLOW_URL_VAR = "PODCASTGEN_ALLOW_BASE_URL"  # URLs (space or comma separated) episodes may name
+ALLOW_HTTP_VAR = "PODCASTGEN_ALLOW_HTTP"  # 1: plain http to other machines
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What the user allows beyond each provider's own URLs, from the environment and the
+    project file (never from an episode)."""
+
+    base_urls: frozenset[str]  # normalised
+    http: bool
+
+
+def _trust(project: Project, env: Mapping[str, str]) -> Trust:
+    listed = [u for u in re.split(r"[\s,]+", env.get(ALLOW_URL_VAR, "")) if u]
+    http = env.get(ALLOW_HTTP_VAR, "").strip().lower() in ("1", "true", "yes")
+    return Trust(frozenset(_normal(u) for u in [*project.allow_base_urls, *listed]),
+                 project.allow_http or http)
+
+
+def check_destinations(names: Iterable[str], project: Project, episode: Settings | None = None,
+                       doc: Document | None = None, env: Mapping[str, str] | None = None) -> None:
+    """Stop before anything is sent when a key would go where the user did not send it: a
+    base URL in the episode (or its show file) must be the provider's default, its
+    `*_BASE_URL` or podcastgen.yaml's, or allowed by the user; and plain http goes only to this
+    machine unless the user allowed it. `names`: the providers the build will use."""
+    env = os.environ if env is None else env
+    trust = _trust(project, env)
+    for name in sorted(n for n in names if n in ENV):
+        url_var = ENV[name][1]
+        problem = _plain_http(env.get(url_var, ""), trust.http)
+        if problem:
+            raise InputError(f"{url_var}: {problem}")
+    problems = []
+    for name, entry in sorted((episode or {}).items()):
+        url = entry.get("base_url")
+        problem = url and (_foreign(name, url, project, trust, env) or _plain_http(url, trust.http))
+        if problem and doc is not None:
+            at = doc.locate(("providers", name, "base_url"))
+            problems.append(Problem(at.path, at.line, f"providers.{name}.base_url", problem))
+    if problems:
+        raise ValidationError(problems)
+
+
+def _foreign(name: str, url: str, project: Project, trust: Trust,
+             env: Mapping[str, str]) -> str | None:
+    """Why an episode may not send `name`'s key to `url` (None: the user sends it there)."""
+    _, url_var, default = ENV.get(name, ("", "", ""))
+    own = {default, env.get(url_var, ""), project.providers.get(name, {}).get("base_url", "")}
+    if _normal(url) in trust.base_urls | {_normal(u) for u in own if u}:
+        return None
+    return (f"refused: {url} would receive your {name} key, and only you choose where keys go "
+            f"(the default {default}, {url_var} or podcastgen.yaml); to let episodes use it, "
+            f"set {ALLOW_URL_VAR}={url} or add it to allow_base_urls in podcastgen.yaml")
+
+
+def _plain_http(url: str, allowed: bool) -> str | None:
+    """Why `url` may not carry a key: plain http to another machine, unless the user said so."""
+    if allowed or not url.lower().startswith("http://") or _loopback(url):
+        return None
+    return (f"{url} is plain http to another machine, so the key would cross the network "
+            f"unencrypted; use https, or set {ALLOW_HTTP_VAR}=1 (or allow_http: true in "
+            "podcastgen.yaml)")
+
+
+def _loopback(url: str) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _normal(url: str) -> str:
+    """A URL as compared: scheme and host in lower case, no trailing slash."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"),
+                       parts.query, ""))

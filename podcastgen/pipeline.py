@@ -67,8 +67,10 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
                          "available in this version; build with --draft to preview every "
                          "speaker with local voices")
     deliver.check_templates(episode, allow_outside=options.allow_outside)
-    settings = config.resolve_all({s.provider for s in episode.speakers.values()},
-                                  config.project_settings(root), episode.providers)
+    used, project = {s.provider for s in episode.speakers.values()}, config.project_config(root)
+    if not options.draft:  # a draft sends nothing
+        config.check_destinations(used, project, episode.providers, doc)
+    settings = config.resolve_all(used, project.providers, episode.providers)
     if need_keys and not options.draft:
         config.require_keys(settings, path)
     return replace(episode, configs=settings)

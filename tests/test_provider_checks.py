@@ -129,13 +129,13 @@ def test_project_file_errors_name_the_project_file(project: Path,
 
 def test_settings_layer_defaults_project_episode_environment(project: Path) -> None:
     (project / "podcastgen.yaml").write_text(
-        "providers:\n  siliconflow: {timeout: 30, max_retries: 2, base_url: http://file/v1}\n")
+        "providers:\n  siliconflow: {timeout: 30, max_retries: 2, base_url: https://file/v1}\n")
     project_layer = config.project_settings(project)
     episode_layer = {"siliconflow": {"max_retries": 4, "concurrency": 8}}
-    env = {"SILICONFLOW_BASE_URL": "http://env/v1", "SILICONFLOW_API_KEY": "sk-env"}
+    env = {"SILICONFLOW_BASE_URL": "https://env/v1", "SILICONFLOW_API_KEY": "sk-env"}
     got = config.resolve("siliconflow", project_layer, episode_layer, env=env)
     assert (got.base_url, got.timeout, got.max_retries, got.concurrency, got.api_key) == (
-        "http://env/v1", 30, 4, 8, "sk-env")
+        "https://env/v1", 30, 4, 8, "sk-env")
     assert "sk-env" not in repr(got)
     plain = config.resolve("coze", env={})
     assert (plain.base_url, plain.api_key, plain.max_retries) == (
