@@ -22,6 +22,7 @@ import httpx
 import tenacity
 
 from .errors import ProviderError
+from .redaction import provider_text
 
 T = TypeVar("T")
 
@@ -238,12 +239,11 @@ def call(attempt: Callable[[], T], *, provider: str, where: str, max_retries: in
 def provider_error(exc: Failure, provider: str, where: str, attempts: int,
                    secret: str | None) -> ProviderError:
     """The one line a user sees: turn, provider, its message and trace id; never the key."""
-    message = exc.message
+    message = provider_text(exc.message, secret, limit=500)
     if exc.retryable and attempts > 1:
         message += f"; gave up after {attempts} attempts"
-    if secret:
-        message = message.replace(secret, "***")
-    return ProviderError(f"{provider}: {message}", where=where, trace_id=exc.trace_id)
+    return ProviderError(f"{provider}: {message}", where=where,
+                         trace_id=provider_text(exc.trace_id, secret, limit=100))
 
 
 def sse_audio(body: bytes, trace: str = "") -> bytes:

@@ -15,6 +15,7 @@ from .cache import SegmentCache, segment_key
 from .errors import PodcastgenError, ProviderError
 from .progress import Progress
 from .providers import Audio, Job, Provider, ProviderConfig, get
+from .redaction import provider_text
 
 
 @dataclass
@@ -102,5 +103,6 @@ def _call(provider: Provider, job: Job) -> Audio:
             raise ProviderError(str(exc), where=job.where) from None
         raise
     except Exception as exc:  # a provider's own failure, translated at this boundary
-        raise ProviderError(f"{job.provider} could not synthesize this turn: {exc}",
+        text = provider_text(str(exc), provider.config.api_key)
+        raise ProviderError(f"{job.provider} could not synthesize this turn: {text}",
                             where=job.where) from None

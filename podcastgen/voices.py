@@ -21,8 +21,9 @@ from typing import Any
 
 from . import config as configs
 from .atomic import write_atomic
-from .errors import InputError
+from .errors import InputError, ProviderError
 from .providers import KNOWN, REGISTRY, get
+from .redaction import provider_text, redact
 from .source import project_root, show_path
 
 STATE = Path(".podcastgen") / "voices.json"
@@ -64,6 +65,10 @@ def ensure_voice(provider: Any, model: str | None, clip: Path, text: str, name: 
     if known:
         return known["voice"], False
     voice = provider.clone(clip, text, name, model)
+    secret = provider.config.api_key
+    if secret and redact(voice, secret) != voice:  # it would be written to voices.json
+        raise ProviderError(f"{provider.name}: the new voice's id holds the API key; not "
+                            "recorded (is the base URL a service that echoes requests?)")
     with _lock:
         state = load_state(root)
         state[key] = {"provider": provider.name, "model": model, "voice": voice, "name": name,
@@ -127,7 +132,9 @@ def command(words: list[str], *, name: str | None, text: str | None,
 
 
 def _provider(name: str, root: Path) -> Any:
-    resolved = configs.resolve(name, configs.project_settings(root))
+    project = configs.project_config(root)
+    configs.check_destinations({name}, project)
+    resolved = configs.resolve(name, project.providers)
     configs.require_keys({name: resolved}, "podcastgen voices", hint="")
     return get(name, resolved)
 
@@ -145,8 +152,9 @@ def _list(name: str) -> int:
         if record.get("provider") == name:
             found.setdefault(record["voice"], f"uploaded from {record.get('clip')} "
                              f"({record.get('model')})")
-    for voice, description in found.items():
-        print(f"{voice:<12} {description}")
+    secret = configs.resolve(name).api_key
+    for voice, description in found.items():  # the server's words, never the key
+        print(provider_text(f"{voice:<12} {description}", secret, limit=1000))
     return 0
 
 
