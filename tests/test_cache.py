@@ -322,8 +322,9 @@ def test_cache_stats_and_prune(project: Path, tones: type[ToneProvider],
     capsys.readouterr()
     assert main(["cache", "stats"]) == 0
     assert capsys.readouterr().out.startswith(".podcastgen/cache: 4 segments, ")
-    old = SegmentCache(project / ".podcastgen" / "cache").entries()[0]
-    os.utime(old, (time.time() - 40 * 86400,) * 2)
+    entries = SegmentCache(project / ".podcastgen" / "cache").entries()
+    for age_days, entry in zip([40] + [1] * 3, entries):  # every age from the clock prune reads
+        os.utime(entry, (time.time() - age_days * 86400,) * 2)
     assert main(["cache", "prune", "--older-than", "30"]) == 0
     assert capsys.readouterr().out.startswith("removed 1 segments")
     assert main(["cache", "prune", "--max-size", "0"]) == 0
