@@ -5,8 +5,9 @@ nothing but the values it is given, read nothing but templates inside the projec
 built-in ones, and cost only so much:
 
 - **Reach**: Jinja2's immutable sandbox (no attributes starting with `_`, no `__globals__`
-  walks, no changing lists or mappings), undefined values are errors. A private name written
-  in the template is refused when it is compiled, so on branches never taken too.
+  walks, no changing lists or mappings), undefined values are errors. A Python internal
+  (`__name__`) written in the template is refused when it is compiled, so on branches never
+  taken too.
 - **Files**: `{% include %}`, `{% import %}` and `{% extends %}` name a file relative to the
   template that names it, or a built-in template by its bare name. The real path (symlinks
   followed) must be inside the project (unless the user passed `--allow-outside`) or the
@@ -43,7 +44,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Namespace
 from jinja2.visitor import NodeTransformer
 
-from .filters import FILTERS
+from .filters import FILTERS, FilterError
 from .source import check_path, show_path
 
 BUILTIN = Path(__file__).parent / "templates"
@@ -149,7 +150,7 @@ def _scalar_weight(value: Any) -> int | None:
     if isinstance(value, Namespace):
         return NAMESPACE_SHARE
     if isinstance(value, range):
-        return len(value) * 7
+        return len(value) * 7  # ranges come only from _range(), so len() is small
     if isinstance(value, (list, tuple, set, frozenset, Mapping)):
         return None
     return 24  # floats, dates, generators, macros, loop objects
@@ -327,8 +328,8 @@ class Refused(TemplateSyntaxError):
 class _Metered(NodeTransformer):
     """Rewrites a template's syntax tree so the meter sees what the sandbox does not:
     each loop iteration (and the fixed text its body writes), `~` joins, and the lists,
-    tuples and mappings a template writes out. A private name written out (`x.__class__`,
-    `x['_y']`) is refused here, before the template runs."""
+    tuples and mappings a template writes out. A Python internal written out (`x.__class__`,
+    `x['__init__']`) is refused here, before the template runs."""
 
     def __init__(self, name: str | None, filename: str | None):
         self.name, self.filename = name, filename
@@ -343,9 +344,9 @@ class _Metered(NodeTransformer):
         return self.generic_visit(node)
 
     def _private(self, attr: str, lineno: int) -> None:
-        if attr.startswith("_"):
-            raise Refused(f"access to attribute '{attr}' is unsafe (names starting with _ "
-                          "are private)", lineno, self.name, self.filename)
+        if attr.startswith("__"):  # never data; other _names are refused as they are used
+            raise Refused(f"access to attribute '{attr}' is unsafe (a Python internal)",
+                          lineno, self.name, self.filename)
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
         self.generic_visit(node)
@@ -409,8 +410,9 @@ def _check_share(value: Any) -> None:
 
 def _range(*args: int) -> range:
     numbers, most = range(*args), _meter.get().limits.range
-    if len(numbers) > most:
-        refuse(f"a range of {len(numbers):,} numbers (at most {most:,})")
+    size = -((numbers.start - numbers.stop) // numbers.step)  # len() fails past 2**63
+    if size > most:
+        refuse(f"a range of {size:,} numbers (at most {most:,})")
     return numbers
 
 
@@ -644,8 +646,6 @@ def _loaded() -> list[Path]:
 def describe(exc: BaseException, main: Path) -> tuple[Path, int, str]:
     """The template file and line where rendering `main` failed, and what went wrong."""
     from jinja2 import TemplateError
-
-    from .filters import FilterError
 
     if isinstance(exc, TemplateSyntaxError):
         kind = REFUSED if isinstance(exc, Refused) else "syntax error: "

@@ -19,19 +19,15 @@ OUTSIDE = "{outside}: path is outside the project; move the file into the projec
 # (name, the template's line 2, what the error line says after `file:2: template...: `)
 ATTACKS = [
     ("issue-popen", "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
-     REFUSED + "access to attribute '__globals__' is unsafe (names starting with _ are "
-     "private)"),
+     REFUSED + "access to attribute '__globals__' is unsafe (a Python internal)"),
     ("issue-open", "{{ cycler.__init__.__globals__.__builtins__.open('/etc/passwd').read() }}",
-     REFUSED + "access to attribute '__builtins__' is unsafe (names starting with _ are "
-     "private)"),
+     REFUSED + "access to attribute '__builtins__' is unsafe (a Python internal)"),
     ("mro-walk", "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-     REFUSED + "access to attribute '__subclasses__' is unsafe (names starting with _ are "
-     "private)"),
+     REFUSED + "access to attribute '__subclasses__' is unsafe (a Python internal)"),
     ("self-init", "{{ self.__init__.__globals__['os'] }}",
-     REFUSED + "access to attribute '__globals__' is unsafe (names starting with _ are "
-     "private)"),
+     REFUSED + "access to attribute '__globals__' is unsafe (a Python internal)"),
     ("subscript", "{{ namespace['__init__'] }}",
-     REFUSED + "access to attribute '__init__' is unsafe (names starting with _ are private)"),
+     REFUSED + "access to attribute '__init__' is unsafe (a Python internal)"),
     ("format-field", "{{ '{0.__class__.__mro__}'.format('') }}",
      REFUSED + "access to attribute '__class__' of 'str' object is unsafe"),
     ("attr-built", "{{ ''|attr('_' ~ '_class__') }}",
@@ -177,17 +173,35 @@ def test_an_episode_template_naming_an_attacking_notes_template(
     code, said = run(capsys, command, "show/ep.yaml.j2")
     assert (code, said.splitlines()[0]) == (2, "show/evil.md.j2:1: template error: " + REFUSED
                                             + "access to attribute '__globals__' is unsafe "
-                                            "(names starting with _ are private)")
+                                            "(a Python internal)")
     assert not (project / "PWNED").exists() and not (project / "out").exists()
 
 
-def test_a_private_name_on_a_branch_never_taken_is_refused_all_the_same(
+def test_a_python_internal_on_a_branch_never_taken_is_refused_all_the_same(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     episode, _ = plant(project, "notes", "{% if episode.duration_s > 0 %}"
                                          "{{ cycler.__init__ }}{% endif %}")
     assert run(capsys, "check", episode) == (2, (
         "show/evil.md.j2:2: template error: " + REFUSED + "access to attribute '__init__' is "
-        "unsafe (names starting with _ are private)\nchecked 1 episode: 1 error, 0 warnings\n"))
+        "unsafe (a Python internal)\nchecked 1 episode: 1 error, 0 warnings\n"))
+
+
+@pytest.mark.parametrize("snippet", [
+    "{{ self._TemplateReference__context }}", "{{ namespace(a=1)._Namespace__attrs }}",
+    "{% for x in [1] %}{{ loop._iterator }}{% endfor %}"])
+def test_other_underscore_names_are_refused_when_used(
+        project: Path, capsys: pytest.CaptureFixture[str], snippet: str) -> None:
+    episode, _ = plant(project, "notes", snippet)
+    code, said = run(capsys, "check", episode)
+    assert code == 2 and said.startswith("show/evil.md.j2:2: template error: " + REFUSED)
+
+
+def test_data_keys_starting_with_an_underscore_still_read(project: Path) -> None:
+    (project / "show" / "fine.md.j2").write_text(
+        "{% set d = {'_id': 7} %}{{ d._id }} {{ d['_id'] }}\n")
+    with sandbox.scope(project):
+        out = sandbox.render(sandbox.environment(), project / "show" / "fine.md.j2", {})
+    assert out == "7 7\n"
 
 
 def test_allow_outside_still_refuses_an_absolute_include(

@@ -153,8 +153,7 @@ def test_the_sandbox_refuses_attribute_tricks(project: Path, capsys: pytest.Capt
                                  f"  - a: {{{{ {expression} }}}}\n")
     code, lines = errors_of(capsys, "build", "ep.yaml.j2")
     assert (code, lines) == (2, [f"ep.yaml.j2:4: template: refused by the sandbox: access to "
-                                 f"attribute '{attribute}' is unsafe (names starting with _ are "
-                                 "private)"])
+                                 f"attribute '{attribute}' is unsafe (a Python internal)"])
 
 
 @pytest.mark.parametrize("expression,refusal", [
