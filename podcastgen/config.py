@@ -4,7 +4,7 @@ Files may set how to reach and pace a provider; keys come only from the environm
 never written anywhere. A build that needs a key it does not have stops before sending anything,
 with one line naming the variable to set. A key goes only where the user sends it (the
 provider's default URL, its `*_BASE_URL`, `podcastgen.yaml`): an episode naming another base URL
-is refused unless the user allowed that URL outside the episode (`check_destinations`).
+is refused unless the user allowed that URL outside the episode (`check_episode_urls`).
 """
 
 from __future__ import annotations
@@ -182,24 +182,29 @@ def _trust(project: Project, env: Mapping[str, str]) -> Trust:
                  project.allow_http or http)
 
 
-def check_destinations(names: Iterable[str], project: Project, episode: Settings | None = None,
-                       doc: Document | None = None, env: Mapping[str, str] | None = None) -> None:
-    """Stop before anything is sent when a key would go where the user did not send it: a
-    base URL in the episode (or its show file) must be the provider's default, its
-    `*_BASE_URL` or podcastgen.yaml's, or allowed by the user; and plain http goes only to this
-    machine unless the user allowed it. `names`: the providers the build will use."""
+def check_destinations(names: Iterable[str], project: Project,
+                       env: Mapping[str, str] | None = None) -> None:
+    """Stop before anything is sent when the environment's `*_BASE_URL` of a provider in
+    `names` is plain http to another machine and the user did not allow it."""
     env = os.environ if env is None else env
     trust = _trust(project, env)
     for name in sorted(n for n in names if n in ENV):
-        url_var = ENV[name][1]
-        problem = _plain_http(env.get(url_var, ""), trust.http)
+        problem = _plain_http(env.get(ENV[name][1], ""), trust.http)
         if problem:
-            raise InputError(f"{url_var}: {problem}")
-    problems = []
-    for name, entry in sorted((episode or {}).items()):
+            raise InputError(f"{ENV[name][1]}: {problem}")
+
+
+def check_episode_urls(settings: Settings, doc: Document, project: Project,
+                       env: Mapping[str, str] | None = None) -> None:
+    """Refuse, at its line, a base URL in an episode (or its show file or template) that is
+    not where the user sends that provider's key (its default, `*_BASE_URL` or
+    podcastgen.yaml's) nor allowed by the user, or that is plain http to another machine."""
+    env = os.environ if env is None else env
+    trust, problems = _trust(project, env), []
+    for name, entry in sorted(settings.items()):
         url = entry.get("base_url")
         problem = url and (_foreign(name, url, project, trust, env) or _plain_http(url, trust.http))
-        if problem and doc is not None:
+        if problem:
             at = doc.locate(("providers", name, "base_url"))
             problems.append(Problem(at.path, at.line, f"providers.{name}.base_url", problem))
     if problems:

@@ -69,7 +69,8 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
     deliver.check_templates(episode, allow_outside=options.allow_outside)
     used, project = {s.provider for s in episode.speakers.values()}, config.project_config(root)
     if not options.draft:  # a draft sends nothing
-        config.check_destinations(used, project, episode.providers, doc)
+        config.check_destinations(used, project)
+        config.check_episode_urls(episode.providers, doc, project)
     settings = config.resolve_all(used, project.providers, episode.providers)
     if need_keys and not options.draft:
         config.require_keys(settings, path)

@@ -71,7 +71,8 @@ def test_a_trace_id_in_the_body() -> None:
 
 def test_an_exception_text() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.LocalProtocolError(f"Illegal header value b'{request.headers['authorization']}'")
+        sent = request.headers["authorization"]
+        raise httpx.LocalProtocolError(f"Illegal header value b'{sent}'")
 
     assert fail_with(handler) == ("ep.yaml:7: openai: the connection failed (LocalProtocolError: "
                                   "Illegal header value b'Bearer ***'); gave up after 2 attempts")
