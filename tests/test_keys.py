@@ -25,6 +25,7 @@ from podcastgen.providers.base import Provider
 from podcastgen.providers.openai import OpenAIProvider
 from podcastgen.synth import SynthOptions, SynthStats, synthesize
 
+from .cloud_helpers import write_clip
 from .listener import Answer, Seen, listening
 
 KEY = "sk-unit/key+part=0123456789"  # '/', '+' and '=' change when put in a URL
@@ -251,8 +252,6 @@ def voice_service(seen: Seen, count: int) -> Answer:
 def test_voices_never_record_or_list_the_key(echo_project: Path,
                                              capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from .cloud_helpers import write_clip
-
     monkeypatch.setenv("SILICONFLOW_API_KEY", ECHO_KEY)
     write_clip(echo_project / "host.wav")
     with listening(voice_service) as server:

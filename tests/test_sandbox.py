@@ -18,9 +18,9 @@ OUTSIDE = "{outside}: path is outside the project; move the file into the projec
           "--allow-outside"
 # (name, the template's line 2, what the error line says after `file:2: template...: `)
 ATTACKS = [
-    ("issue-popen", "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
+    ("popen-command", "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
      REFUSED + "access to attribute '__globals__' is unsafe (a Python internal)"),
-    ("issue-open", "{{ cycler.__init__.__globals__.__builtins__.open('/etc/passwd').read() }}",
+    ("open-file", "{{ cycler.__init__.__globals__.__builtins__.open('/etc/passwd').read() }}",
      REFUSED + "access to attribute '__builtins__' is unsafe (a Python internal)"),
     ("mro-walk", "{{ ''.__class__.__mro__[1].__subclasses__() }}",
      REFUSED + "access to attribute '__subclasses__' is unsafe (a Python internal)"),
