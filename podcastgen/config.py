@@ -13,12 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import InputError, ValidationError
 from .providers import KNOWN, ProviderConfig
 from .schema import Checker
-from .source import KeyPath, read_yaml, show_path
+from .source import KeyPath, read_yaml_data, show_path
 
 PROJECT_FILE = "podcastgen.yaml"
 
@@ -73,15 +71,11 @@ def _entry(ck: Checker, key: KeyPath, body: Any) -> dict[str, Any]:
 def project_settings(root: Path) -> Settings:
     """The `providers:` mapping of the project's podcastgen.yaml (empty when there is none)."""
     file = root / PROJECT_FILE
-    if not file.is_file():
+    if not file.exists() or file.is_dir():
         return {}
-    try:
-        empty = yaml.safe_load(file.read_text(encoding="utf-8")) is None
-    except (yaml.YAMLError, UnicodeDecodeError):
-        empty = False  # read_yaml reports it with its line
-    if empty:
+    doc = read_yaml_data(file, show_path(file), "file")
+    if doc.data is None:
         return {}
-    doc = read_yaml(file, show_path(file))
     ck = Checker(doc, root)
     data = ck.mapping((), doc.data, ("providers",)) or {}
     settings = check_settings(ck, ("providers",), data["providers"]) \

@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import Problem, ValidationError
 from .filters import FILTERS, FilterError
-from .source import check_path, show_path
+from .source import check_path, read_text, real, show_path
 from .template_data import TemplateInput, load_inputs
 
 __all__ = ["Rendered", "TemplateInput", "environment", "is_template", "render"]
@@ -68,10 +68,10 @@ def environment() -> Any:
             refused = check_path(path, scope.root, scope.allow_outside)
             if refused:
                 raise TemplateNotFound(f"{show_path(path)}: {refused}")
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (FileNotFoundError, IsADirectoryError):
-                raise TemplateNotFound(f"{show_path(path)}: file not found") from None
+            try:  # a regular file only: a FIFO would block the build forever
+                text = read_text(path, show_path(path), "template")
+            except ValidationError as exc:
+                raise TemplateNotFound(f"{show_path(path)}: {exc.problems[0].message}") from None
             scope.loaded.append(path)
             return text, str(path), lambda: False
 
@@ -79,7 +79,7 @@ def environment() -> Any:
         intercepted_binops = frozenset({"*", "**"})
 
         def join_path(self, template: str, parent: str) -> str:
-            return str((Path(parent).parent / template).resolve())  # relative to the includer
+            return str(real(Path(parent).parent / template))  # relative to the includer
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             _check_size(operator, left, right)  # the sandbox bounds range(), not 'a' * 10**9
