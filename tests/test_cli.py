@@ -31,17 +31,16 @@ def test_unknown_provider_for_voices(capsys: pytest.CaptureFixture[str]) -> None
                                        "local, siliconflow, openai, stepfun, coze\n")
 
 
-def test_undecodable_sound_fails_with_one_line_and_no_output(tmp_path: Path) -> None:
+def test_undecodable_sound_is_refused_before_anything_is_built(tmp_path: Path) -> None:
     (tmp_path / "podcastgen.yaml").write_text("")
     (tmp_path / "bad.wav").write_bytes(b"this is not audio at all")
     (tmp_path / "ep.yaml").write_text("title: T\nspeakers:\n  a: {}\nscript:\n"
                                       "  - a: Hello.\n  - sound: bad.wav\n")
     proc = subprocess.run([sys.executable, "-m", "podcastgen", "build", "ep.yaml"],
                           cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 1
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ep.yaml:6: cannot use bad.wav as audio (")
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr == ("ep.yaml:6: script.1.sound: cannot use bad.wav as audio (Invalid data "
+                           "found when processing input)\n")
     assert not (tmp_path / "build").exists()
 
 
