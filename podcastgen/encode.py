@@ -123,6 +123,10 @@ def encode(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3
             then=f"measuring {dest.name}")
         os.replace(dest.parent / work, dest)
         return parse_ebur128(stderr)
+    except AudioError as exc:
+        if exc.errno:  # the disk failed, not the audio: the error names the file being written
+            raise OSError(exc.errno, os.strerror(exc.errno), str(dest)) from None
+        raise
     finally:
         meta.unlink(missing_ok=True)
         (dest.parent / work).unlink(missing_ok=True)
