@@ -148,7 +148,7 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     production = _production(ck, data.get("production", {}))
     output = _output(ck, data.get("output", {}))
     raw = data.get("speakers")
-    ck.declared = set(raw) if isinstance(raw, dict) else None
+    ck.declared = set(raw) if isinstance(raw, dict) and raw else None
     script = _script(ck, data.get("script"), speakers)
     _planned_length(ck, script, speakers, production.gap)
     settings = check_settings(ck, ("providers",), data["providers"]) \
@@ -282,7 +282,7 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
                 f"{', '.join(LOCAL_VOICES)} (see `podcastgen voices local`)")
     if synthesis.mode == "dialogue":
         _dialogue_speaker(ck, key, data, synthesis, reference)
-    elif provider not in (None, "local") and voice is None and reference is None:
+    elif provider not in (None, "local") and voice is None and "reference" not in data:
         ck.fail(key, f"speakers on {provider} need a voice or a reference clip")
     speaker = Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
                       reference, tuple(sorted(options.items())))

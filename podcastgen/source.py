@@ -75,6 +75,7 @@ _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # Control characters other than tab and line ends, surrogate halves, and the two
 # non-characters: no voice reads them and several output formats cannot carry them.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,10 @@ class _Builder:
             self.fail(node, key + ("<<",), "merge keys (<<) are not supported; write the keys "
                       "out, or share settings through extends:")
             return None
+        reported = len(self.problems)
         name = self.scalar(node, key) if isinstance(node, yaml.ScalarNode) else []
+        if len(self.problems) > reported:
+            return None
         if not isinstance(name, (str, int)) or isinstance(name, bool):
             got = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping" \
                 if isinstance(node, yaml.MappingNode) else repr(name)
@@ -247,12 +251,21 @@ class _Builder:
             self.fail(node, key, f"{len(value):,} characters is too long for one value (at "
                       f"most {MAX_TEXT:,})")
             return None
+        value = _paired(value)
         bad = _FORBIDDEN.search(value)
         if bad:
             self.fail(node, key, f"contains {_character(bad.group())}, which no voice or "
                       "output file can carry; remove it")
             return None
         return value
+
+
+def _paired(value: str) -> str:
+    """Surrogate pairs written as two escapes (`"\\ud83d\\ude00"`, as JSON writes them) joined
+    into the one character they stand for; unpaired halves are left for the check to refuse."""
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _unsupported(tag: str) -> str:
@@ -350,7 +363,11 @@ def _short(text: str, width: int = 80) -> str:
 def yaml_syntax(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
     """A YAML syntax error's 0-based line and its message for the error line."""
     mark = exc.problem_mark or exc.context_mark
-    message = (exc.problem or "invalid YAML").strip()
+    message, context = (exc.problem or "invalid YAML").strip(), (exc.context or "").strip()
+    if message.startswith("but "):  # the context holds the first half of the sentence
+        message = f"{context}, {message}"
+    elif message == "second occurrence":  # of an anchor, which the context names
+        message = context.split(";")[0]
     return (mark.line if mark else 0), f"YAML syntax error: {message}"
 
 

@@ -44,7 +44,7 @@ def data_file_for(template: Path) -> Path | None:
     stem = template.name.rsplit(".j2", 1)[0].rsplit(".", 1)[0]
     for suffix in DATA_SUFFIXES:
         candidate = template.with_name(stem + suffix)
-        if candidate.is_file():
+        if candidate.exists():  # anything by that name: reading it says if it is no file
             return candidate
     return None
 
