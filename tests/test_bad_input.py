@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from podcastgen.cli import main
+from podcastgen.emulator import Emulator
 
 from .helpers import tone
 
@@ -554,3 +555,17 @@ def test_check_and_dry_run_refuse_the_same_input(
         assert main([*case.args, "--dry-run"]) == 2
     assert capsys.readouterr().err.splitlines() == [case.expected]
     assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("name", ["file-cover-truncated-png", "file-sound-text",
+                                  "date-february-30-quoted", "text-lone-surrogate"])
+def test_bad_input_stops_a_cloud_build_before_any_request(
+        cloud: Emulator, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    case = next(c for c in CASES if c.id == name)
+    tone(Path("sfx/ok.wav"))
+    files = {k: v.replace("alex: {name: Alex}", "alex: {provider: openai, voice: onyx}")
+             if isinstance(v, str) else v for k, v in case.files.items()}
+    write(Path.cwd(), files)
+    assert main(list(case.args)) == 2
+    assert capsys.readouterr().err.splitlines() == [case.expected]
+    assert len(cloud.log) == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from podcastgen import ffmpeg
 from podcastgen.cli import main
 
 
@@ -54,3 +55,20 @@ def test_feed_refuses_a_folder_without_builds_and_a_bad_base_url(
     assert capsys.readouterr().err == "--base-url must start with http:// or https://, got " \
         "'example.org'\n"
     assert not (tmp_path / "feed.xml").exists()
+
+
+def test_settings_that_once_could_never_build_now_do(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in page without a VTT to caption the player with, and Opus asked for more
+    than libopus carries in one channel."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "ep.yaml").write_text(
+        "title: T\nspeakers:\n  a: {voice: joe}\n"
+        "output: {formats: [opus], bitrate: 320k, transcript: [srt]}\nscript:\n  - a: Hello.\n")
+    assert main(["build", "ep.yaml", "-o", "out", "-q"]) == 0
+    out = tmp_path / "out"
+    assert (out / "ep.srt").is_file() and not (out / "ep.vtt").exists()
+    page = (out / "ep.html").read_text()
+    assert "<audio" in page and "<track" not in page
+    assert len(ffmpeg.decode(out / "ep.opus", 48000)) > 48000 // 2

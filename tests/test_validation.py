@@ -317,3 +317,13 @@ def test_malformed_production_output_or_feed(project: Path, capsys: pytest.Captu
     code, lines = run_build(capsys, "ep.yaml")
     assert (code, lines) == (2, [expected])
     assert sorted(p.name for p in project.iterdir()) == before  # nothing written
+
+
+def test_a_long_turn_is_a_warning_long_before_it_is_refused(project: Path) -> None:
+    from podcastgen.pipeline import BuildOptions, load_episode
+
+    (project / "ep.yaml").write_text(HEADER + "script:\n  - alex: " + "word " * 500 + "\n")
+    episode = load_episode(Path("ep.yaml"), BuildOptions())
+    assert episode.warnings == (
+        "ep.yaml:6: script.0.alex: warning: turn is 2,499 characters (about 2:58 of speech); "
+        "consider splitting it (turns are refused from 10,000)",)
