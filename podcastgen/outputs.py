@@ -38,7 +38,7 @@ CACHE_BYTES_PER_S = 48000 * 4  # a cached segment: float32 samples, at most 48 k
 CACHE_ENTRY = "ab/" + "0" * 64 + ".seg"  # the shape of a segment's name in the cache
 FLAC_RATIO = 0.7  # of the 16-bit PCM size, for speech and music (an upper estimate)
 MARGIN = 1.25  # the planned length leaves out intro, outro and sounds
-SIDECAR_BYTES = 4 << 20  # transcripts, chapters, notes, page, report and cover copies
+TEXT_BYTES = 1 << 20  # transcripts, chapters, notes, page and report, together
 
 
 def check_locations(outdir: Path, cache: SegmentCache | None, longest: str) -> None:
@@ -120,13 +120,14 @@ def _pathconf(folder: Path, name: str, default: int) -> int:
 
 def output_bytes(episode: Episode, seconds: float) -> int:
     """About how much a build of `seconds` writes into the output folder: every format, one
-    more copy of the largest while it is encoded and checked, and the small files."""
+    more copy of the largest while it is encoded and checked, the art and the text files."""
     out = episode.output
     pcm = out.sample_rate * 2 * out.channels
     lossy = int(out.bitrate.rstrip("k")) * 125
     per_s = {"wav": pcm, "flac": int(pcm * FLAC_RATIO)}
     sizes = [per_s.get(fmt, lossy) * seconds for fmt in out.formats]
-    return int(sum(sizes) + max(sizes)) + SIDECAR_BYTES
+    art = sum(f.stat().st_size for f in {episode.meta.cover, episode.feed.image} if f)
+    return int(sum(sizes) + max(sizes)) + art + TEXT_BYTES
 
 
 def uncached_seconds(episode: Episode, cache: SegmentCache) -> float:

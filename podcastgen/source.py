@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -140,10 +140,9 @@ def _compose(text: str, origin: _Origin, key: str) -> tuple[yaml.Node | None, in
         _refuse(origin.at(exc.line0), key, f"nested more than {MAX_DEPTH} levels deep")
     except yaml.YAMLError as exc:
         _refuse(origin.at(0), key, f"YAML error: {str(exc).splitlines()[0]}")
-    raise AssertionError("unreachable")
 
 
-def _refuse(at: Where, key: str, message: str) -> None:
+def _refuse(at: Where, key: str, message: str) -> NoReturn:
     raise ValidationError([Problem(at.path, at.line, key, message)])
 
 
