@@ -78,7 +78,7 @@ def render(episode: Episode, rows: list[Row], uploads: Sequence[str] = ()) -> st
         cost = f"{r.cost:.4f}" if r.cost is not None else "-"
         lines.append(f"{r.provider:<12} {r.requests:>8} {r.characters:>8} {r.hits:>7} "
                      f"{r.misses:>8} {clock(r.seconds):>8} {cost:>9}")
-    length = planned_seconds(episode.script, episode.speakers, episode.production.gap)
+    length = planned_seconds(episode.script, episode.speakers, episode.production)
     lines.append(f"estimated episode length {clock(length)}")
     for sid in uploads:
         lines.append(f"{sid}: the reference clip is uploaded to {episode.speakers[sid].provider} "

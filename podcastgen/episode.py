@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import moss
+from . import media, moss
 from .errors import ValidationError
 from .model import Meta
 from .providers import KNOWN, REGISTRY
@@ -150,7 +150,7 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     raw = data.get("speakers")
     ck.declared = set(raw) if isinstance(raw, dict) and raw else None
     script = _script(ck, data.get("script"), speakers)
-    _planned_length(ck, script, speakers, production.gap)
+    _planned_length(ck, script, speakers, production)
     settings = check_settings(ck, ("providers",), data["providers"]) \
         if "providers" in data else {}
     feed = _feed(ck, data.get("feed", {}))
@@ -444,23 +444,27 @@ def _turn_length(ck: Checker, key: KeyPath, text: str) -> bool:
 
 
 def _planned_length(ck: Checker, script: tuple[Item, ...], speakers: dict[str, Speaker],
-                    gap: float) -> None:
+                    production: Production) -> None:
     """Refuse a script planning more audio than any episode runs (a runaway template loop, or
     text pasted in by mistake), before a single request is paid for."""
-    seconds = planned_seconds(script, speakers, gap)
+    seconds = planned_seconds(script, speakers, production)
     if seconds > MAX_EPISODE_S:
         ck.fail(("script",), f"the script plans about {clock(seconds)} of audio; an episode "
                 f"may run at most {MAX_EPISODE_S // 3600} hours (split it into episodes)")
 
 
-def planned_seconds(script: Sequence[Item], speakers: dict[str, Speaker], gap: float) -> float:
-    """The expected length of a script: its turns' speech, the gaps between them and its
-    pauses (intro, outro and sounds are not counted)."""
+def planned_seconds(script: Sequence[Item], speakers: dict[str, Speaker],
+                    production: Production) -> float:
+    """The expected length of an episode: its turns' speech, the gaps between them, its pauses,
+    and its sounds, intro and outro as long as their files play (overlaps not subtracted)."""
     turns = [i for i in script if isinstance(i, Turn)]
     speech = sum(moss.expected_seconds(t.text, t.speed or speakers[t.speaker].speed)
                  for t in turns)
     pauses = sum(i.seconds for i in script if isinstance(i, Pause))
-    return speech + pauses + max(0, len(turns) - 1) * gap
+    files = [i.path for i in script if isinstance(i, Sound)]
+    files += [m.path for m in (production.intro, production.outro) if m is not None]
+    return (speech + pauses + max(0, len(turns) - 1) * production.gap
+            + sum(media.audio_seconds(f) for f in files))
 
 
 def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import functools
 import re
 import subprocess
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,39 +22,58 @@ PROBE_SECONDS = 30  # audio decoded to judge a file: enough to find a wrong or b
 PROBE_TIMEOUT_S = 120
 MIN_SIDE, MAX_SIDE = 16, 8192  # cover pixels a side (Apple asks for 1400 to 3000)
 COVER_SUFFIXES = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg")}
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _FFMPEG_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)*(Error opening input( files?)?:\s*)?")
+
+
+@dataclass(frozen=True)
+class _Audio:
+    problem: str | None
+    seconds: float = 0.0  # as the file's header gives it; 0 when it does not say
 
 
 def problem(path: Path, kind: str, shown: str) -> str | None:
     """Why `path` (named `shown` in the episode) cannot serve as `kind` ("audio" or "image")."""
     stat = path.stat()
-    judge = _audio if kind == "audio" else _image
-    reason = judge(str(path), stat.st_size, stat.st_mtime_ns)
+    if kind == "audio":
+        reason = _audio(str(path), stat.st_size, stat.st_mtime_ns).problem
+    else:
+        reason = _image(str(path), stat.st_size, stat.st_mtime_ns)
     if reason is None:
         return None
     what = "audio" if kind == "audio" else "a cover"
     return f"cannot use {shown} as {what} ({reason})"
 
 
+def audio_seconds(path: Path) -> float:
+    """How long an audio file (already judged by `problem`) plays, from its header."""
+    stat = path.stat()
+    return _audio(str(path), stat.st_size, stat.st_mtime_ns).seconds
+
+
 @functools.lru_cache(maxsize=256)
-def _audio(path: str, size: int, mtime_ns: int) -> str | None:
+def _audio(path: str, size: int, mtime_ns: int) -> _Audio:
     """ffmpeg decodes the first PROBE_SECONDS of the first audio stream, or says why not."""
     if size == 0:
-        return "the file is empty"
-    cmd = [ffmpeg.exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0",
+        return _Audio("the file is empty")
+    cmd = [ffmpeg.exe(), "-hide_banner", "-nostdin", "-i", path, "-map", "0:a:0",
            "-t", str(PROBE_SECONDS), "-vn", "-progress", "pipe:1", "-nostats", "-f", "null", "-"]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        return f"ffmpeg could not read it within {PROBE_TIMEOUT_S} s"
+        return _Audio(f"ffmpeg could not read it within {PROBE_TIMEOUT_S} s")
     errors = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         if "matches no streams" in errors or "option 'map'" in errors:
-            return "it has no audio stream"
+            return _Audio("it has no audio stream")
         last = errors.strip().splitlines()[-1:] or ["ffmpeg could not read it"]
-        return _FFMPEG_PREFIX.sub("", last[0]).strip()
+        return _Audio(_FFMPEG_PREFIX.sub("", last[0]).strip())
     times = re.findall(r"out_time_us=(\d+)", proc.stdout.decode("ascii", "replace"))
-    return None if times and int(times[-1]) > 0 else "it holds no audio"
+    if not times or int(times[-1]) <= 0:
+        return _Audio("it holds no audio")
+    length = _DURATION.search(errors)
+    hours, minutes, seconds = length.groups() if length else (0, 0, 0)
+    return _Audio(None, int(hours) * 3600 + int(minutes) * 60 + float(seconds))
 
 
 @functools.lru_cache(maxsize=64)

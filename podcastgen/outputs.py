@@ -37,7 +37,7 @@ NAME_MAX, PATH_MAX = 255, 4096  # when the file system does not say
 CACHE_BYTES_PER_S = 48000 * 4  # a cached segment: float32 samples, at most 48 kHz
 CACHE_ENTRY = "ab/" + "0" * 64 + ".seg"  # the shape of a segment's name in the cache
 FLAC_RATIO = 0.7  # of the 16-bit PCM size, for speech and music (an upper estimate)
-MARGIN = 1.25  # the planned length leaves out intro, outro and sounds
+MARGIN = 1.25  # the planned length is an estimate
 TEXT_BYTES = 1 << 20  # transcripts, chapters, notes, page and report, together
 
 
@@ -52,7 +52,7 @@ def check_locations(outdir: Path, cache: SegmentCache | None, longest: str) -> N
 
 def check_space(episode: Episode, outdir: Path, cache: SegmentCache | None) -> None:
     """Refuse a build whose outputs and new cache entries would not fit on the disk."""
-    seconds = planned_seconds(episode.script, episode.speakers, episode.production.gap)
+    seconds = planned_seconds(episode.script, episode.speakers, episode.production)
     needs = {_existing(outdir): output_bytes(episode, seconds)}
     if cache is not None:
         base = _existing(cache.root)

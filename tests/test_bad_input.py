@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from podcastgen import ffmpeg
 from podcastgen.cli import main
 from podcastgen.emulator import Emulator
 
@@ -45,9 +46,16 @@ class Folder:
 
 
 @dataclass(frozen=True)
+class Silence:
+    """A FLAC file of silence this long: a few kilobytes however many minutes."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Case:
     id: str
-    files: dict[str, str | bytes | Fifo | Link | Folder]
+    files: dict[str, str | bytes | Fifo | Link | Folder | Silence]
     expected: str
     args: tuple[str, ...] = ("build", "ep.yaml")
 
@@ -289,6 +297,11 @@ CASES = [
          "ep.yaml:4: speakers.alex.name: a name is one line; remove the line break"),
     Case("text-chapter-null", {"ep.yaml": ep(script=SCRIPT + "  - chapter:\n")},
          "ep.yaml:6: script.1.chapter: expected text, got nothing (null); put text in quotes"),
+    Case("text-sounds-past-twelve-hours",
+         {"ep.yaml": ep(script=SCRIPT + "  - sound: sfx/ten-minutes.flac\n" * 80),
+          "sfx/ten-minutes.flac": Silence(600)},
+         "ep.yaml:4: script: the script plans about 13:20:00 of audio; an episode may run at "
+         "most 12 hours (split it into episodes)"),
     # --- paths
     Case("path-sound-nul-escape", {"ep.yaml": ep(script=SCRIPT + '  - sound: "sfx/a\\0.wav"\n')},
          "ep.yaml:6: script.1.sound: " + CONTROL.format(0)),
@@ -462,7 +475,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def write(root: Path, files: dict[str, str | bytes | Fifo | Link | Folder]) -> None:
+def write(root: Path, files: dict[str, str | bytes | Fifo | Link | Folder | Silence]) -> None:
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -473,6 +486,9 @@ def write(root: Path, files: dict[str, str | bytes | Fifo | Link | Folder]) -> N
             path.symlink_to(content.target)
         elif isinstance(content, Folder):
             path.mkdir()
+        elif isinstance(content, Silence):
+            ffmpeg.run(["-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", str(content.seconds),
+                        "-c:a", "flac", str(path)])
         elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
