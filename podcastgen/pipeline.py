@@ -17,13 +17,16 @@ from .align import turn_clips
 from .assemble import assemble
 from .dryrun import with_recorded_voices
 from .episode import Episode, Sound, validate
-from .errors import InputError
+from .errors import InputError, ValidationError
 from .plan import Plan, compile_episode
 from .providers import REGISTRY
 from .cache import SegmentCache, cache_dir
 from .progress import Progress
 from .synth import SynthOptions, SynthStats, synthesize
 from .template_data import TemplateInput
+
+
+REPORT_MAX = 64 << 20  # a report repeats the script's text, so it may be larger than a script
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,9 @@ def output_dir(episode: Episode, options: BuildOptions) -> Path:
 def up_to_date(episode: Episode, outdir: Path, digest: str) -> dict[str, Any] | None:
     """The previous report when every output exists and was built from the same inputs."""
     report_file = outdir / f"{episode.stem}.report.json"
-    try:
-        report = json.loads(report_file.read_text("utf-8"))
-    except (OSError, ValueError):
+    try:  # whatever is there (a FIFO, a folder, a name too long) only means "not up to date"
+        report = json.loads(source.read_bytes(report_file, str(report_file), limit=REPORT_MAX))
+    except (ValidationError, ValueError):
         return None
     if report.get("build_hash") != digest:
         return None
@@ -116,11 +119,11 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
     free_large_arrays_promptly()
     episode = load_episode(path, options)
     outdir, cache = output_dir(episode, options), segment_cache(episode, options)
-    check_outputs(episode, options)
     done = None if options.force else already_built(episode, outdir)
     if done is not None:
         return done
-    outputs.check_space(episode, outdir, cache)  # still before any request, uploads included
+    check_outputs(episode, options)  # before any request, voice uploads included
+    outputs.check_space(episode, outdir, cache)
     try:
         episode = voices.with_cloned_voices(episode)
         return _produce(episode, outdir, cache, build_hash(episode), options)

@@ -14,6 +14,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -243,3 +244,16 @@ def test_an_output_problem_in_a_subprocess_is_one_line(project: Path, cloud: Emu
                            "taken"], capture_output=True, text=True, env=build_env(cloud.env()))
     assert (proc.returncode, proc.stderr) == (2, "taken: cannot use it as the output folder: it "
                                                  "is a file, not a folder\n")
+
+
+def test_an_up_to_date_build_needs_no_room(project: Path, cloud: Emulator,
+                                           capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    assert build(capsys, "-o", "out") == (0, [])
+    usage = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(path)._replace(free=0))
+    assert main(["build", "ep.yaml", "-o", "out"]) == 0
+    assert capsys.readouterr().out == ("out/ep.wav is up to date (nothing sent; --force "
+                                       "re-encodes)\n")
+    code, lines = build(capsys, "-o", "out", "--force")
+    assert code == 2 and lines[0].startswith("out: not enough free space: the build needs about ")
