@@ -1,7 +1,8 @@
 """The episode format (see the README): validated from a Document into frozen records.
 
 `validate()` walks the whole document once and collects every problem before raising, so a
-producer fixes a script in one pass. Nothing here does I/O beyond checking that files exist.
+producer fixes a script in one pass. The only I/O is reading the files an episode names, to
+judge what they hold (media.py), so a wrong file stops the build before anything is sent.
 """
 
 from __future__ import annotations
