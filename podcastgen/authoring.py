@@ -81,7 +81,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def is_show_build(args: argparse.Namespace) -> bool:
-    return any(p.is_dir() for p in args.episodes) or bool(
+    return any(os.path.isdir(p) for p in args.episodes) or bool(  # never raises
         args.changed_since or args.shard or args.summary or args.junit or args.list)
 
 

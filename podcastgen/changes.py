@@ -31,8 +31,8 @@ def episode_inputs(path: Path, allow_outside: bool = False,
         return None
     files = set(doc.files) | _assets(doc)
     if (root / "podcastgen.yaml").is_file():
-        files.add((root / "podcastgen.yaml").resolve())
-    return {f.resolve() for f in files}
+        files.add(source.real(root / "podcastgen.yaml"))
+    return {source.real(f) for f in files}
 
 
 def _assets(doc: source.Document) -> set[Path]:
@@ -51,7 +51,7 @@ def _assets(doc: source.Document) -> set[Path]:
     for key in keys:
         value = _get(data, key)
         if isinstance(value, str) and value.strip():
-            found.add((doc.locate(key).file.parent / value).resolve())
+            found.add(source.real(doc.locate(key).file.parent / value))
     return found
 
 
@@ -72,7 +72,7 @@ def changed_files(ref: str, where: Path) -> set[Path]:
     diff = _git(["diff", "--name-only", "--no-renames", "-z", ref, "--"], top, ref)
     new = _git(["ls-files", "--others", "--exclude-standard", "-z"], top, ref)
     names = [n for n in (diff + new).split("\0") if n]
-    return {(top / n).resolve() for n in names}
+    return {source.real(top / n) for n in names}
 
 
 def _git(args: list[str], cwd: Path, ref: str) -> str:
@@ -98,10 +98,10 @@ def select_changed(episodes: list[Path], ref: str, allow_outside: bool = False,
     """The episodes with an input changed since `ref`, in the given order."""
     if not episodes:
         return []
-    changed = changed_files(ref, episodes[0].resolve().parent)
+    changed = changed_files(ref, source.real(episodes[0]).parent)
     selected = []
     for path in episodes:
         inputs = episode_inputs(path, allow_outside, template)
-        if inputs is None or path.resolve() in changed or inputs & changed:
+        if inputs is None or source.real(path) in changed or inputs & changed:
             selected.append(path)
     return selected

@@ -76,13 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     except PodcastgenError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # an I/O failure no command turned into its own words
+        where = os.fsdecode(exc.filename) if exc.filename else "podcastgen"
+        print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("podcastgen: interrupted; nothing was left half-written", file=sys.stderr)
         return 130
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .pipeline import BuildOptions, build_episode, load_episode
+    from .pipeline import BuildOptions, build_episode, check_outputs, load_episode
 
     options = BuildOptions(outdir=args.outdir, draft=args.draft, allow_outside=args.allow_outside,
                            jobs=args.jobs, use_cache=not args.no_cache, cache_dir=args.cache_dir,
@@ -96,6 +100,8 @@ def _build(args: argparse.Namespace) -> int:
                 for path in args.episodes]
     if args.dry_run:
         return _dry_run(episodes, options)
+    for episode in episodes:
+        check_outputs(episode, options)
     for path in args.episodes:
         result = build_episode(path, options)
         if not args.quiet:

@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import yaml
-
 from .errors import InputError, Problem, ValidationError
 from .providers import KNOWN, ProviderConfig
 from .schema import Checker
-from .source import Document, KeyPath, read_yaml, show_path
+from .source import Document, KeyPath, read_yaml_data, show_path
 
 PROJECT_FILE = "podcastgen.yaml"
 
@@ -92,15 +90,11 @@ def project_settings(root: Path) -> Settings:
 def project_config(root: Path, env: Mapping[str, str] | None = None) -> Project:
     """The project's podcastgen.yaml, validated (every problem at its line); empty if none."""
     file = root / PROJECT_FILE
-    if not file.is_file():
+    if not file.exists() or file.is_dir():
         return Project()
-    try:
-        empty = yaml.safe_load(file.read_text(encoding="utf-8")) is None
-    except (yaml.YAMLError, UnicodeDecodeError):
-        empty = False  # read_yaml reports it with its line
-    if empty:
+    doc = read_yaml_data(file, show_path(file), "file")
+    if doc.data is None:
         return Project()
-    doc = read_yaml(file, show_path(file))
     ck = Checker(doc, root)
     data = ck.mapping((), doc.data, ("providers", "allow_base_urls", "allow_http")) or {}
     settings = check_settings(ck, ("providers",), data["providers"]) \

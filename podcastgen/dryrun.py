@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from . import voices
 from .cache import SegmentCache
-from .episode import Episode, Pause
+from .episode import Episode, planned_seconds
 from .moss import expected_seconds
 from .plan import Plan
 from .providers import Job, ProviderConfig
@@ -70,13 +70,6 @@ def _add_cost(row: Row, config: ProviderConfig, job: Job, hit: bool) -> None:
     row.cost = (row.cost or 0.0) + (0.0 if hit else cost)
 
 
-def episode_seconds(episode: Episode, rows: list[Row]) -> float:
-    """Expected length: speech plus gaps and pauses (intro, outro and sounds not counted)."""
-    turns = sum(r.requests for r in rows)
-    pauses = sum(i.seconds for i in episode.script if isinstance(i, Pause))
-    return sum(r.seconds for r in rows) + max(0, turns - 1) * episode.production.gap + pauses
-
-
 def render(episode: Episode, rows: list[Row], uploads: Sequence[str] = ()) -> str:
     head = f"{'provider':<12} {'requests':>8} {'chars':>8} {'cached':>7} {'to send':>8} " \
            f"{'audio':>8} {'cost':>9}"
@@ -85,7 +78,8 @@ def render(episode: Episode, rows: list[Row], uploads: Sequence[str] = ()) -> st
         cost = f"{r.cost:.4f}" if r.cost is not None else "-"
         lines.append(f"{r.provider:<12} {r.requests:>8} {r.characters:>8} {r.hits:>7} "
                      f"{r.misses:>8} {clock(r.seconds):>8} {cost:>9}")
-    lines.append(f"estimated episode length {clock(episode_seconds(episode, rows))}")
+    length = planned_seconds(episode.script, episode.speakers, episode.production)
+    lines.append(f"estimated episode length {clock(length)}")
     for sid in uploads:
         lines.append(f"{sid}: the reference clip is uploaded to {episode.speakers[sid].provider} "
                      "first, to make a voice")

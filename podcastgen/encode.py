@@ -48,16 +48,32 @@ CODECS: dict[str, Codec] = {
 # LAME scales CBR input by its preset's factor (lame_set_scale, which ffmpeg does not expose);
 # measured with the bundled build at 44.1 kHz, mono and stereo alike. encode() undoes it.
 _LAME_SCALE = ((160, 0.95), (192, 0.97), (224, 0.98))
+OPUS_MAX_KBPS = 256  # a channel: libopus refuses more, so a higher `bitrate` is capped here
+
+
+def _kbps(bitrate: str) -> float:
+    """A bitrate such as "128k" (or "128000") in kbit/s."""
+    text = bitrate.strip().lower()
+    try:
+        return float(text[:-1]) if text.endswith("k") else float(text) / 1000
+    except ValueError:
+        raise AudioError(f"not a bitrate: {bitrate!r}") from None
 
 
 def _lame_scale(bitrate: str) -> float:
     """LAME's input scale for a CBR bitrate such as "128k"."""
-    text = bitrate.strip().lower()
-    try:
-        kbps = float(text[:-1]) if text.endswith("k") else float(text) / 1000
-    except ValueError:
-        raise AudioError(f"not a bitrate: {bitrate!r}") from None
+    kbps = _kbps(bitrate)
     return next((scale for top, scale in _LAME_SCALE if kbps <= top), 1.0)
+
+
+def _bitrate_args(fmt: str, bitrate: str, channels: int) -> list[str]:
+    """`-b:a` for a lossy codec; Opus at most OPUS_MAX_KBPS a channel, so a show's one
+    `bitrate: 320k` builds its MP3 and its Opus alike."""
+    if not CODECS[fmt].lossy:
+        return []
+    if fmt == "opus" and _kbps(bitrate) > OPUS_MAX_KBPS * channels:
+        bitrate = f"{OPUS_MAX_KBPS * channels}k"
+    return ["-b:a", bitrate]
 
 
 def encode(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3",
@@ -88,7 +104,7 @@ def encode(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3
                  "-map_metadata", "1"]
     else:
         args += ["-map", "0:a", "-map_metadata", "-1"]
-    args += ["-af", _chain(fmt, bitrate, channels), *(["-b:a", bitrate] if codec.lossy else []),
+    args += ["-af", _chain(fmt, bitrate, channels), *_bitrate_args(fmt, bitrate, channels),
              "-ar", str(codec.fixed_rate or rate), *codec.encoder]
     # ffmpeg runs in the destination's folder and writes a name with no characters the tee
     # muxer would read as syntax; it becomes `dest` once complete
@@ -107,6 +123,10 @@ def encode(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3
             then=f"measuring {dest.name}")
         os.replace(dest.parent / work, dest)
         return parse_ebur128(stderr)
+    except AudioError as exc:
+        if exc.errno:  # the disk failed, not the audio: the error names the file being written
+            raise OSError(exc.errno, os.strerror(exc.errno), str(dest)) from None
+        raise
     finally:
         meta.unlink(missing_ok=True)
         (dest.parent / work).unlink(missing_ok=True)

@@ -1,22 +1,26 @@
 """The episode format (see the README): validated from a Document into frozen records.
 
 `validate()` walks the whole document once and collects every problem before raising, so a
-producer fixes a script in one pass. Nothing here does I/O beyond checking that files exist.
+producer fixes a script in one pass. The only I/O is reading the files an episode names, to
+judge what they hold (media.py), so a wrong file stops the build before anything is sent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import moss
+from . import media, moss
 from .errors import ValidationError
 from .model import Meta
 from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
+from .publish import clock
 from .config import check_settings
 from .schema import Checker, describe
 from .settings import GAIN_DB, Feed, Output, Production, feed as _feed, file_and_fields
@@ -34,6 +38,12 @@ SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options", "block_second
 REFERENCE_KEYS = ("audio", "text")
 SOUND_KEYS = ("file", "gain")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+# One turn is refused past MAX_TURN_CHARS (some twelve minutes of English, forty of Chinese:
+# no voice holds one take that long) and `check` warns from TURN_WARN_CHARS; a whole script
+# may plan at most MAX_EPISODE_S of audio.
+MAX_TURN_CHARS = 10_000
+TURN_WARN_CHARS = 2_000
+MAX_EPISODE_S = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,7 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     ck = Checker(doc, root, allow_outside)
     ck.draft = draft
     data = ck.mapping((), doc.data, TOP_KEYS, required=("title", "speakers", "script")) or {}
+    _not_empty(ck, data)
     meta = _meta(ck, data)
     synthesis = _synthesis(ck, data.get("synthesis", {}))
     ck.dialogue = synthesis.mode == "dialogue"
@@ -138,8 +149,9 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     production = _production(ck, data.get("production", {}))
     output = _output(ck, data.get("output", {}))
     raw = data.get("speakers")
-    ck.declared = set(raw) if isinstance(raw, dict) else None
+    ck.declared = set(raw) if isinstance(raw, dict) and raw else None
     script = _script(ck, data.get("script"), speakers)
+    _planned_length(ck, script, speakers, production)
     settings = check_settings(ck, ("providers",), data["providers"]) \
         if "providers" in data else {}
     feed = _feed(ck, data.get("feed", {}))
@@ -153,6 +165,18 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
                    feed=feed, providers=settings)
 
 
+EMPTY = {"speakers": "declare at least one, e.g. `alex: {name: Alex}`",
+         "script": "add at least one turn, e.g. `- alex: Hello`"}
+
+
+def _not_empty(ck: Checker, data: dict[str, Any]) -> None:
+    """`speakers:` or `script:` written with nothing under it is not a show with no one in it:
+    it is a mistake that would otherwise surface only as silence at mastering."""
+    for name, hint in EMPTY.items():
+        if name in data and data[name] in (None, [], {}):
+            ck.fail((name,), f"is empty; {hint}")
+
+
 def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
     def opt(name: str, check: Any, *args: Any) -> Any:
         return check((name,), data[name], *args) if name in data else None
@@ -161,6 +185,8 @@ def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
     date = opt("date", ck.text)
     if date and not DATE.match(date):
         ck.fail(("date",), f"expected a date as YYYY-MM-DD, got {date!r}")
+    elif date and not _on_calendar(date):
+        ck.fail(("date",), f"{date} is not a day on the calendar")
     return Meta(
         title=title,
         show=opt("show", ck.text) or title,
@@ -170,11 +196,19 @@ def _meta(ck: Checker, data: dict[str, Any]) -> Meta:
         language=opt("language", ck.text) or "en",
         authors=tuple(opt("authors", ck.text_list) or ()),
         description=(opt("description", ck.text) or "").strip(),
-        cover=opt("cover", ck.path),
+        cover=opt("cover", ck.path, "image"),
         explicit=bool(opt("explicit", ck.boolean)),
         category=opt("category", ck.text),
         website=opt("website", ck.text),
     )
+
+
+def _on_calendar(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _options(ck: Checker, key: KeyPath, value: Any) -> tuple[tuple[str, Any], ...]:
@@ -207,9 +241,9 @@ def _synthesis(ck: Checker, value: Any) -> Synthesis:
 
 def _speakers(ck: Checker, value: Any, synthesis: Synthesis) -> dict[str, Speaker]:
     key: KeyPath = ("speakers",)
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not value:
+    if value is None or value == {}:
+        return {}  # missing or empty: already reported
+    if not isinstance(value, dict):
         ck.fail(key, f"expected a mapping of speaker ids to speakers, got {describe(value)}")
         return {}
     speakers: dict[str, Speaker] = {}
@@ -232,6 +266,9 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
     provider = ck.choice(key + ("provider",), data.get("provider", synthesis.provider), KNOWN)
     inherit = provider == synthesis.provider  # synthesis.model/options are that provider's
     name = ck.text(key + ("name",), data.get("name", sid.replace("-", " ").title()))
+    if name and len(name.splitlines()) > 1:
+        ck.fail(key + ("name",), "a name is one line; remove the line break")
+        name = None
     speed = ck.number(key + ("speed",), data.get("speed", synthesis.speed), 0.25, 4.0)
     voice = ck.text(key + ("voice",), data["voice"]) if "voice" in data else None
     model = ck.text(key + ("model",), data["model"]) if "model" in data else \
@@ -246,7 +283,7 @@ def _speaker(ck: Checker, key: KeyPath, sid: str, body: Any,
                 f"{', '.join(LOCAL_VOICES)} (see `podcastgen voices local`)")
     if synthesis.mode == "dialogue":
         _dialogue_speaker(ck, key, data, synthesis, reference)
-    elif provider not in (None, "local") and voice is None and reference is None:
+    elif provider not in (None, "local") and voice is None and "reference" not in data:
         ck.fail(key, f"speakers on {provider} need a voice or a reference clip")
     speaker = Speaker(sid, name or sid, provider or "local", model, voice, speed or 1.0,
                       reference, tuple(sorted(options.items())))
@@ -280,7 +317,7 @@ def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
     data = ck.mapping(key, value, REFERENCE_KEYS, required=REFERENCE_KEYS)
     if not data or "audio" not in data or "text" not in data:
         return None
-    audio = ck.path(key + ("audio",), data["audio"])
+    audio = ck.path(key + ("audio",), data["audio"], "audio")
     text = ck.text(key + ("text",), data["text"])
     return Reference(audio, text) if audio and text else None
 
@@ -311,9 +348,9 @@ def draft_voices(speakers: dict[str, Speaker]) -> dict[str, Speaker]:
 
 def _script(ck: Checker, value: Any, speakers: dict[str, Speaker]) -> tuple[Item, ...]:
     key: KeyPath = ("script",)
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not value:
+    if value is None or value == []:
+        return ()  # missing or empty: already reported
+    if not isinstance(value, list):
         ck.fail(key, f"expected a list of turns and directives, got {describe(value)}")
         return ()
     if ck.declared is None:
@@ -381,7 +418,7 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
         _supported(ck, key, speaker, used)
     else:
         fields, speed, text = {}, None, ck.text(key, body)
-    if text is None:
+    if text is None or not _turn_length(ck, key, text):
         return None
     if ck.dialogue and not moss.clean(text):
         ck.fail(key, "nothing is left for MOSS-TTSD to speak once its unspoken marks are "
@@ -390,6 +427,45 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
         ck.warn(key, f"the local English voice cannot speak {unspeakable(text)[:12]!r}; "
                 "those characters are left out (use a cloud provider for this text)")
     return Turn(sid, text.strip(), where, fields.get("emotion"), fields.get("instruction"), speed)
+
+
+def _turn_length(ck: Checker, key: KeyPath, text: str) -> bool:
+    """A turn's text under the hard limit (False, reported, when over it); a warning when it
+    is long enough to be hard to voice, edit and listen to."""
+    size = len(text.strip())
+    if size > MAX_TURN_CHARS:
+        ck.fail(key, f"turn is {size:,} characters; a turn may have at most {MAX_TURN_CHARS:,} "
+                "(split it into several turns)")
+        return False
+    if size > TURN_WARN_CHARS:
+        ck.warn(key, f"turn is {size:,} characters (about {clock(moss.expected_seconds(text))} "
+                f"of speech); consider splitting it (turns are refused from "
+                f"{MAX_TURN_CHARS:,})")
+    return True
+
+
+def _planned_length(ck: Checker, script: tuple[Item, ...], speakers: dict[str, Speaker],
+                    production: Production) -> None:
+    """Refuse a script planning more audio than any episode runs (a runaway template loop, or
+    text pasted in by mistake), before a single request is paid for."""
+    seconds = planned_seconds(script, speakers, production)
+    if seconds > MAX_EPISODE_S:
+        ck.fail(("script",), f"the script plans about {clock(seconds)} of audio; an episode "
+                f"may run at most {MAX_EPISODE_S // 3600} hours (split it into episodes)")
+
+
+def planned_seconds(script: Sequence[Item], speakers: dict[str, Speaker],
+                    production: Production) -> float:
+    """The expected length of an episode: its turns' speech, the gaps between them, its pauses,
+    and its sounds, intro and outro as long as their files play (overlaps not subtracted)."""
+    turns = [i for i in script if isinstance(i, Turn)]
+    speech = sum(moss.expected_seconds(t.text, t.speed or speakers[t.speaker].speed)
+                 for t in turns)
+    pauses = sum(i.seconds for i in script if isinstance(i, Pause))
+    files = [i.path for i in script if isinstance(i, Sound)]
+    files += [m.path for m in (production.intro, production.outro) if m is not None]
+    return (speech + pauses + max(0, len(turns) - 1) * production.gap
+            + sum(media.audio_seconds(f) for f in files))
 
 
 def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: dict[str, Any]) -> None:

@@ -10,7 +10,11 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
+
+# Failures of the disk rather than of the data: reported as `path: reason` wherever they happen
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENAMETOOLONG})
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class BuildError(PodcastgenError):
 
 
 class AudioError(BuildError):
-    pass
+    errno: int | None = None  # set when ffmpeg failed because of the disk (see DISK_ERRNOS)
 
 
 class ProviderError(BuildError):

@@ -12,7 +12,7 @@ from typing import IO
 
 import numpy as np
 
-from .errors import AudioError
+from .errors import DISK_ERRNOS, AudioError
 
 
 @functools.cache
@@ -37,8 +37,15 @@ def run(args: list[str], *, stdin: bytes | memoryview | None = None,
 
 
 def _failure(what: str, stderr: bytes) -> AudioError:
-    """One line: what failed, and ffmpeg's last words on it."""
-    tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    """One line: what failed, and ffmpeg's last words on it (or the disk's, when a write
+    failed: ffmpeg ends with "Conversion failed!" after saying why)."""
+    text = stderr.decode("utf-8", "replace")
+    for number in sorted(DISK_ERRNOS):
+        if os.strerror(number) in text:
+            error = AudioError(f"{what} failed: {os.strerror(number)}")
+            error.errno = number
+            return error
+    tail = text.strip().splitlines()[-1:] or ["no output"]
     return AudioError(f"{what} failed: {tail[0]}")
 
 

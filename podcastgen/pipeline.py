@@ -3,31 +3,30 @@ publish. Outputs are written into a staging folder and moved into place only whe
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__, buildtime, config, deliver, master, source, voices
+from . import __version__, buildtime, config, deliver, master, outputs, source, voices
 from .align import turn_clips
 from .assemble import assemble
+from .dryrun import with_recorded_voices
 from .episode import Episode, Sound, validate
-from .errors import InputError
+from .errors import InputError, ValidationError
 from .plan import Plan, compile_episode
 from .providers import REGISTRY
 from .cache import SegmentCache, cache_dir
 from .progress import Progress
 from .synth import SynthOptions, SynthStats, synthesize
 from .template_data import TemplateInput
+
+
+REPORT_MAX = 64 << 20  # a report repeats the script's text, so it may be larger than a script
 
 
 @dataclass(frozen=True)
@@ -90,9 +89,9 @@ def output_dir(episode: Episode, options: BuildOptions) -> Path:
 def up_to_date(episode: Episode, outdir: Path, digest: str) -> dict[str, Any] | None:
     """The previous report when every output exists and was built from the same inputs."""
     report_file = outdir / f"{episode.stem}.report.json"
-    try:
-        report = json.loads(report_file.read_text("utf-8"))
-    except (OSError, ValueError):
+    try:  # whatever is there (a FIFO, a folder, a name too long) only means "not up to date"
+        report = json.loads(source.read_bytes(report_file, str(report_file), limit=REPORT_MAX))
+    except (ValidationError, ValueError):
         return None
     if report.get("build_hash") != digest:
         return None
@@ -122,20 +121,49 @@ def free_large_arrays_promptly() -> None:
 
 def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
     free_large_arrays_promptly()
-    episode = voices.with_cloned_voices(load_episode(path, options))
-    outdir, digest = output_dir(episode, options), build_hash(episode)
-    previous = None if options.force else up_to_date(episode, outdir, digest)
-    if previous is not None:
-        files = sorted(p for p in outdir.iterdir() if p.name.startswith(f"{episode.stem}."))
-        return BuildResult(episode, outdir, files, previous, up_to_date=True)
+    episode = load_episode(path, options)
+    outdir, cache = output_dir(episode, options), segment_cache(episode, options)
+    done = None if options.force else already_built(episode, outdir)
+    if done is not None:
+        return done
+    check_outputs(episode, options)  # before any request, voice uploads included
+    outputs.check_space(episode, outdir, cache)
+    try:
+        episode = voices.with_cloned_voices(episode)
+        return _produce(episode, outdir, cache, build_hash(episode), options)
+    except OSError as exc:  # a disk that filled up or went read-only during the build
+        raise outputs.io_failure(exc, outdir) from None
+
+
+def check_outputs(episode: Episode, options: BuildOptions) -> None:
+    """The output folder and the cache can be written, with every name the build writes."""
+    longest = max(_leaves(deliver.file_names(episode)), key=len)
+    outputs.check_locations(output_dir(episode, options), segment_cache(episode, options),
+                            longest)
+
+
+def already_built(episode: Episode, outdir: Path) -> BuildResult | None:
+    """The previous build's result when its outputs match this episode. Judged with the cloned
+    voices the project has recorded, so nothing is sent; a clip with no voice yet means the
+    build has work to do."""
+    recorded, uploads = with_recorded_voices(episode)
+    previous = None if uploads else up_to_date(recorded, outdir, build_hash(recorded))
+    if previous is None:
+        return None
+    files = sorted(p for p in outdir.iterdir() if p.name.startswith(f"{episode.stem}."))
+    return BuildResult(recorded, outdir, files, previous, up_to_date=True)
+
+
+def _produce(episode: Episode, outdir: Path, cache: SegmentCache | None, digest: str,
+             options: BuildOptions) -> BuildResult:
+    """Synthesize, assemble, master, then write every output through a staging folder."""
     first_built = buildtime.first_built(outdir / f"{episode.stem}.report.json", options.clock)
     plan = compile_episode(episode)
     stats = SynthStats()
     progress = Progress(f"{episode.stem}", quiet=options.quiet)
     started = time.perf_counter()
     clips = synthesize(plan.jobs, stats, SynthOptions(
-        cache=segment_cache(episode, options), jobs=options.jobs, progress=progress,
-        configs=episode.configs))
+        cache=cache, jobs=options.jobs, progress=progress, configs=episode.configs))
     synthesized = time.perf_counter()
     by_turn = turn_clips(plan.jobs, clips)  # dialogue blocks split into their turns
     del clips  # assemble() lets each turn's audio go once it is placed
@@ -144,7 +172,7 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
     mastered = master.master(samples, out.sample_rate, loudness=prod.loudness,
                              true_peak=prod.true_peak)
     result = BuildResult(episode, outdir)
-    with staging(outdir) as stage:
+    with outputs.staging(outdir) as stage:
         measured = deliver.write_audio(stage, episode, mastered, placed, digest)
         loud = measured[out.formats[0]]  # the report's headline figures: the first format's
         deliver.write_sidecars(stage, episode, placed, allow_outside=options.allow_outside)
@@ -157,22 +185,6 @@ def build_episode(path: Path, options: BuildOptions = BuildOptions()) -> BuildRe
         result.files = [outdir / p.name for p in sorted(stage.iterdir())]
     result.report = report
     return result
-
-
-@contextlib.contextmanager
-def staging(outdir: Path) -> Iterator[Path]:
-    """A private folder beside the outputs; its files replace the old ones only on success."""
-    created = not outdir.exists()
-    outdir.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".podcastgen-", dir=outdir))
-    try:
-        yield stage
-        for item in sorted(stage.iterdir()):
-            os.replace(item, outdir / item.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        if created and not any(outdir.iterdir()):
-            outdir.rmdir()
 
 
 def build_hash(episode: Episode) -> str:

@@ -59,7 +59,7 @@ def vtt(cues: Sequence[Cue]) -> str:
     """A WebVTT file: one cue per turn, the speaker as a `<v Name>` voice span."""
     blocks = ["WEBVTT"]
     for cue in cues:
-        name = cue.name.translate(_VTT_ESCAPES)
+        name = _one_line(cue.name).translate(_VTT_ESCAPES)
         text = _one_line(cue.text).translate(_VTT_ESCAPES)
         blocks.append(f"{_span(cue, '.')}\n<v {name}>{text}")
     return "\n\n".join(blocks) + "\n"
@@ -107,7 +107,7 @@ def transcript_json(cues: Sequence[Cue]) -> str:
 
 def transcript_text(cues: Sequence[Cue]) -> str:
     """The plain transcript for the USLT tag: one `Name: text` line per turn."""
-    return "\n".join(f"{cue.name}: {_one_line(cue.text)}" for cue in cues)
+    return "\n".join(f"{_one_line(cue.name)}: {_one_line(cue.text)}" for cue in cues)
 
 
 def wrap(text: str, width: int) -> list[str]:

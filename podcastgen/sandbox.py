@@ -44,8 +44,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Namespace
 from jinja2.visitor import NodeTransformer
 
+from .errors import ValidationError
 from .filters import FILTERS, FilterError
-from .source import check_path, show_path
+from .source import check_path, read_bytes, real, show_path
 
 BUILTIN = Path(__file__).parent / "templates"
 
@@ -63,7 +64,7 @@ class Limits:
     range: int = 100_000  # numbers in one range()
     exponent: int = 1000  # the right side of **
     int_bits: int = 100_000  # bits of a number built by * or **
-    source: int = 1_000_000  # bytes of one template file
+    source: int = 1 << 20  # bytes of one template file (1 MiB)
     seconds: float = 20.0  # CPU time of the rendering thread
     cpu_clock: Callable[[], float] = time.thread_time
 
@@ -542,10 +543,10 @@ class Scope:
     _environments: dict[int, Any] = field(default_factory=dict)
 
     def refuses(self, path: Path) -> str | None:
-        real = path.resolve()
-        if real.is_relative_to(BUILTIN.resolve()):
+        target = real(path)
+        if target.is_relative_to(real(BUILTIN)):
             return None
-        return check_path(real, self.root, self.allow_outside)
+        return check_path(target, self.root, self.allow_outside)
 
     def environment(self, base: Any) -> Any:
         """`base` with a template cache of its own: each file is read and compiled once per
@@ -565,14 +566,10 @@ class _ConfinedLoader(BaseLoader):
         refused = scope.refuses(path)
         if refused:
             raise TemplateNotFound(f"{show_path(path)}: {refused}")
-        try:
-            with path.resolve().open("rb") as handle:
-                data = handle.read(scope.limits.source + 1)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise TemplateNotFound(f"{show_path(path)}: file not found") from None
-        if len(data) > scope.limits.source:
-            raise TemplateNotFound(f"{show_path(path)}: larger than {scope.limits.source:,} "
-                                   "bytes")
+        try:  # a regular file only: a FIFO would block the render forever
+            data = read_bytes(real(path), show_path(path), "template", scope.limits.source)
+        except ValidationError as exc:
+            raise TemplateNotFound(f"{show_path(path)}: {exc.problems[0].message}") from None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -586,7 +583,7 @@ def _join_path(template: str, parent: str) -> str:
     if Path(template).is_absolute():
         raise TemplateNotFound(f"{template}: an absolute path; name the file relative to "
                                "the template")
-    beside = (Path(parent).parent / template).resolve()
+    beside = real(Path(parent).parent / template)
     builtin = BUILTIN / template
     if not beside.exists() and "/" not in template and builtin.is_file():
         return str(builtin)

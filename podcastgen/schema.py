@@ -10,8 +10,9 @@ import difflib
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import media
 from .errors import Problem
-from .source import Document, KeyPath, check_path, dotted
+from .source import Document, KeyPath, dotted, resolve_file
 
 
 def describe(value: Any) -> str:
@@ -112,20 +113,21 @@ class Checker:
         items = [self.text(key + (i,), v) for i, v in enumerate(value)]
         return None if None in items else items  # type: ignore[return-value]
 
-    def path(self, key: KeyPath, value: Any) -> Path | None:
-        """A file path relative to the YAML file that wrote it, inside the project, existing."""
+    def path(self, key: KeyPath, value: Any, kind: str | None = None) -> Path | None:
+        """A file path relative to the YAML file that wrote it: a regular file inside the
+        project and, for `kind` "audio" or "image", one that holds what it claims."""
         text = self.text(key, value)
         if text is None:
             return None
         base = self.doc.locate(key).file.parent
-        target = (base / text).resolve()
-        problem = check_path(target, self.root, self.allow_outside)
-        if problem is None and not target.is_file():
-            problem = f"file not found: {text}"
+        found = resolve_file(base, text, self.root, self.allow_outside)
+        problem = found if isinstance(found, str) else None
+        if problem is None and kind:
+            problem = media.problem(found, kind, text)
         if problem:
             self.fail(key, problem)
             return None
-        return target
+        return found
 
 
 def unknown_key(name: str, allowed: list[str]) -> str:

@@ -113,15 +113,15 @@ def production(ck: Checker, value: Any) -> Production:
 
 def file_and_fields(ck: Checker, key: KeyPath, value: Any,
                     allowed: tuple[str, ...]) -> tuple[Path | None, dict[str, Any]]:
-    """A file path given alone, or a mapping with `file` and the other `allowed` keys."""
+    """An audio file given alone, or a mapping with `file` and the other `allowed` keys."""
     if isinstance(value, str):
-        return ck.path(key, value), {}
+        return ck.path(key, value, "audio"), {}
     if not isinstance(value, dict):
         ck.fail(key, f"expected a file or a mapping with file: and {', '.join(allowed[1:])}; "
                 f"got {describe(value)}")
         return None, {}
     data = ck.mapping(key, value, allowed, required=("file",)) or {}
-    path = ck.path(key + ("file",), data["file"]) if "file" in data else None
+    path = ck.path(key + ("file",), data["file"], "audio") if "file" in data else None
     return path, data
 
 
@@ -217,6 +217,6 @@ def feed(ck: Checker, value: Any) -> Feed:
     kind = ck.choice(key + ("type",), data.get("type", "episodic"), ("episodic", "serial"))
     episode_type = ck.choice(key + ("episode_type",), data.get("episode_type", "full"),
                              ("full", "trailer", "bonus"))
-    image = ck.path(key + ("image",), data["image"]) if "image" in data else None
+    image = ck.path(key + ("image",), data["image"], "image") if "image" in data else None
     return Feed((text("description") or "").strip(), text("author"), email, text("copyright"),
                 kind or "episodic", image, text("guid"), episode_type or "full")

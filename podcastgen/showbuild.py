@@ -9,6 +9,7 @@ invalid, else 1 when any failed to build, else 0.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -55,8 +56,8 @@ def discover(paths: list[Path]) -> list[Path]:
     named episode extends it, so `build episodes/*.yaml` skips `show.yaml` as the folder does."""
     found: dict[Path, Path] = {}
     for path in paths:
-        for episode in (episodes_in(path) if path.is_dir() else [path]):
-            found.setdefault(episode.resolve(), episode)
+        for episode in (episodes_in(path) if os.path.isdir(path) else [path]):
+            found.setdefault(source.real(episode), episode)
     if len(found) > 1:
         extended = {t for p in found.values() if (t := extends_target(p)) is not None}
         found = {key: p for key, p in found.items() if key not in extended} or found
@@ -69,20 +70,20 @@ def episodes_in(folder: Path) -> list[Path]:
         EPISODE_SUFFIXES) and not is_data_file(p) and p.name != CONFIG_FILE
         and not p.name.startswith("."))
     extended = {t for p in files if (t := extends_target(p)) is not None}
-    return [p for p in files if p.resolve() not in extended]
+    return [p for p in files if source.real(p) not in extended]
 
 
 def extends_target(path: Path) -> Path | None:
     """The file `path` extends, read without rendering (a template's `extends:` is literal)."""
     try:
         if path.name.endswith(".j2"):
-            match = _EXTENDS.search(path.read_text(encoding="utf-8"))
+            match = _EXTENDS.search(source.read_text(path, source.show_path(path)))
             target = match.group(1) if match else None
         else:
             target = source.read_yaml(path, source.show_path(path)).data.get("extends")
-    except (OSError, UnicodeDecodeError, ValidationError):
+    except ValidationError:  # reported when the episode itself is read
         return None
-    return (path.parent / target).resolve() if isinstance(target, str) and target else None
+    return source.real(path.parent / target) if isinstance(target, str) and target else None
 
 
 def shard(episodes: list[Path], index: int, count: int) -> list[Path]:
@@ -98,7 +99,7 @@ def check_outputs(episodes: list[Path], outdir: Path | None) -> None:
 
     seen: dict[tuple[Path, str], Path] = {}
     for path in episodes:
-        key = ((outdir or path.parent / "build").resolve(), stem_of(path))
+        key = (source.real(outdir or path.parent / "build"), stem_of(path))
         if key in seen:
             raise InputError(f"{source.show_path(seen[key])} and {source.show_path(path)} would "
                              f"both write {source.show_path(key[0] / key[1])}.*; rename one or "
@@ -113,7 +114,7 @@ def select(paths: list[Path], options: BuildOptions, changed_since: str | None,
 
     episodes = discover(paths)
     for path in paths:
-        if path.is_dir() and not episodes_in(path):
+        if os.path.isdir(path) and not episodes_in(path):
             raise InputError(f"{source.show_path(path)}: no episodes in this folder "
                              f"({', '.join('*' + s for s in EPISODE_SUFFIXES)})")
     check_outputs(episodes, options.outdir)

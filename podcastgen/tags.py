@@ -39,7 +39,7 @@ from mutagen.id3 import (
 from mutagen.id3._tags import ID3SaveConfig, save_frame
 from mutagen.wave import WAVE
 
-from .errors import AudioError
+from .errors import DISK_ERRNOS, AudioError
 from .model import Chapter, Loudness, Meta
 from .publish import chapter_spans, milliseconds  # the sidecars' rounding, so times agree
 
@@ -63,6 +63,9 @@ def write_tags(path: Path, fmt: str, meta: Meta, chapters: Sequence[Chapter], *,
         writers[fmt](path, meta, chapters, duration_s=duration_s, transcript=transcript,
                      loudness=loudness, build_hash=build_hash)
     except (MutagenError, OSError, ValueError) as exc:
+        disk = exc if isinstance(exc, OSError) else exc.__context__
+        if isinstance(disk, OSError) and disk.errno in DISK_ERRNOS:
+            raise OSError(disk.errno, disk.strerror, str(path)) from None  # `path: reason`
         raise AudioError(f"tagging {Path(path).name}: {exc}") from exc
 
 

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import Problem, ValidationError
-from .source import read_text, show_path, yaml_syntax
+from .source import read_text, read_yaml_data, real, show_path
 
 DATA_SUFFIXES = (".data.yaml", ".data.yml", ".data.json")
 VAR_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -46,14 +44,14 @@ def data_file_for(template: Path) -> Path | None:
     stem = template.name.rsplit(".j2", 1)[0].rsplit(".", 1)[0]
     for suffix in DATA_SUFFIXES:
         candidate = template.with_name(stem + suffix)
-        if candidate.is_file():
+        if candidate.exists():  # anything by that name: reading it says if it is no file
             return candidate
     return None
 
 
 def load_inputs(template: Path, inputs: TemplateInput) -> tuple[dict[str, Any], list[Path]]:
     """The render context and the data files it came from."""
-    file = inputs.data.resolve() if inputs.data else data_file_for(template)
+    file = real(inputs.data) if inputs.data else data_file_for(template)
     context = load_data(file) if file else {}
     for key, value in inputs.variables:
         _set(context, key.split("."), value)
@@ -61,25 +59,29 @@ def load_inputs(template: Path, inputs: TemplateInput) -> tuple[dict[str, Any], 
 
 
 def load_data(file: Path) -> dict[str, Any]:
-    """Read a YAML or JSON mapping; any problem is one located Problem."""
+    """Read a YAML or JSON mapping, YAML through the project's one loader and its limits;
+    any problem is one located Problem."""
     shown = show_path(file)
-    text = read_text(file, shown, "data")
     if file.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError([Problem(shown, exc.lineno, "data",
-                                           f"JSON syntax error: {exc.msg}")]) from None
+        data = _json(read_text(file, shown, "data"), shown)
     else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            line0, message = yaml_syntax(exc)
-            raise ValidationError([Problem(shown, line0 + 1, "data", message)]) from None
+        data = read_yaml_data(file, shown, "data").data
     if not isinstance(data, dict):
         raise ValidationError([Problem(shown, 1, "data", "expected a mapping of names to "
                                        "values at the top of the data file")])
     return data
+
+
+def _json(text: str, shown: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError([Problem(shown, exc.lineno, "data",
+                                       f"JSON syntax error: {exc.msg}")]) from None
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number; nesting past the stack
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ValidationError([Problem(shown, 1, "data", f"cannot read the JSON: {reason}")]) \
+            from None
 
 
 def _set(context: dict[str, Any], keys: list[str], value: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -107,3 +108,20 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
         out.setframerate(rate)
         out.writeframes(frames.tobytes())
     return path
+
+
+def tone(path: Path, seconds: float = 0.5, rate: int = 16000) -> Path:
+    """A short sine tone as a 16-bit WAV file: a real clip for checks that decode their inputs."""
+    t = np.arange(int(seconds * rate)) / rate
+    return write_wav(path, 0.3 * np.sin(2 * np.pi * 220 * t), rate)
+
+
+def ffmpeg_stand_in(folder: Path, staged: str) -> dict[str, str]:
+    """The environment for a build whose ffmpeg runs the shell commands `staged` instead of
+    encoding whenever it is asked to write into a staging folder (`out/.podcastgen-*`), and is
+    the real ffmpeg for everything else."""
+    script = folder / "ffmpeg-stand-in"
+    script.write_text(f'#!/bin/sh\ncase "$PWD $*" in *"/.podcastgen-"*) {staged} ;; esac\n'
+                      f'exec {shlex.quote(ffmpeg.exe())} "$@"\n')
+    script.chmod(0o755)
+    return build_env({"PODCASTGEN_FFMPEG": str(script)})

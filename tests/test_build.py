@@ -16,7 +16,7 @@ from mutagen.id3 import ID3
 
 from podcastgen import ffmpeg, master
 
-from .helpers import ebur128, ffmpeg_chapters, onsets
+from .helpers import ebur128, ffmpeg_chapters, ffmpeg_stand_in, onsets
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 44100
@@ -157,15 +157,16 @@ def test_voices_are_levelled_alike(report: dict, decoded: np.ndarray) -> None:
 
 
 def test_failed_build_leaves_previous_outputs_alone(built: Path) -> None:
-    """A failed build leaves the previous outputs untouched and no stray files."""
+    """A build that fails while encoding leaves the previous outputs untouched and no stray
+    files (its staging folder included)."""
     project = built.parent
     before = {p.name: p.read_bytes() for p in built.iterdir()}
-    (project / "episodes" / "art" / "broken.png").write_bytes(b"not an image")
+    env = ffmpeg_stand_in(project, "echo simulated encoder failure >&2; exit 1")
     (project / "episodes" / "broken.yaml").write_text(
-        "extends: show.yaml\ntitle: Broken\ncover: art/broken.png\nscript:\n  - alex: Hi.\n")
+        "extends: show.yaml\ntitle: Broken\nscript:\n  - alex: Hi.\n")
     proc = subprocess.run([sys.executable, "-m", "podcastgen", "build",
                            "episodes/broken.yaml", "-o", "out"],
-                          cwd=project, capture_output=True, text=True)
+                          cwd=project, capture_output=True, text=True, env=env)
     assert proc.returncode == 1
-    assert proc.stderr == "tagging broken.mp3: cover broken.png is neither PNG nor JPEG\n"
+    assert proc.stderr == "encoding broken.mp3 failed: simulated encoder failure\n"
     assert {p.name: p.read_bytes() for p in built.iterdir()} == before

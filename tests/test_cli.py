@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from podcastgen import ffmpeg
 from podcastgen.cli import main
 
 
@@ -31,17 +32,16 @@ def test_unknown_provider_for_voices(capsys: pytest.CaptureFixture[str]) -> None
                                        "local, siliconflow, openai, stepfun, coze\n")
 
 
-def test_undecodable_sound_fails_with_one_line_and_no_output(tmp_path: Path) -> None:
+def test_undecodable_sound_is_refused_before_anything_is_built(tmp_path: Path) -> None:
     (tmp_path / "podcastgen.yaml").write_text("")
     (tmp_path / "bad.wav").write_bytes(b"this is not audio at all")
     (tmp_path / "ep.yaml").write_text("title: T\nspeakers:\n  a: {}\nscript:\n"
                                       "  - a: Hello.\n  - sound: bad.wav\n")
     proc = subprocess.run([sys.executable, "-m", "podcastgen", "build", "ep.yaml"],
                           cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 1
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ep.yaml:6: cannot use bad.wav as audio (")
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr == ("ep.yaml:6: script.1.sound: cannot use bad.wav as audio (Invalid data "
+                           "found when processing input)\n")
     assert not (tmp_path / "build").exists()
 
 
@@ -55,3 +55,20 @@ def test_feed_refuses_a_folder_without_builds_and_a_bad_base_url(
     assert capsys.readouterr().err == "--base-url must start with http:// or https://, got " \
         "'example.org'\n"
     assert not (tmp_path / "feed.xml").exists()
+
+
+def test_settings_that_once_could_never_build_now_do(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in page without a VTT to caption the player with, and Opus asked for more
+    than libopus carries in one channel."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "ep.yaml").write_text(
+        "title: T\nspeakers:\n  a: {voice: joe}\n"
+        "output: {formats: [opus], bitrate: 320k, transcript: [srt]}\nscript:\n  - a: Hello.\n")
+    assert main(["build", "ep.yaml", "-o", "out", "-q"]) == 0
+    out = tmp_path / "out"
+    assert (out / "ep.srt").is_file() and not (out / "ep.vtt").exists()
+    page = (out / "ep.html").read_text()
+    assert "<audio" in page and "<track" not in page
+    assert len(ffmpeg.decode(out / "ep.opus", 48000)) > 48000 // 2

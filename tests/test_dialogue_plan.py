@@ -11,6 +11,8 @@ from podcastgen import moss, source
 from podcastgen.episode import Episode, validate
 from podcastgen.plan import compile_episode
 
+from .helpers import tone
+
 SPEAKERS = {
     "alex": "Alex is speaking in this clip.",
     "anna": "And this is Anna's voice.",
@@ -24,7 +26,7 @@ def episode(tmp_path: Path, script: str, *, speakers: tuple[str, ...] = ("alex",
     (tmp_path / "podcastgen.yaml").write_text("")
     lines = ["title: Plan test", f"synthesis: {synthesis}", "speakers:"]
     for sid in speakers:
-        (tmp_path / f"{sid}.wav").write_bytes(b"RIFF")
+        tone(tmp_path / f"{sid}.wav")
         lines.append(f"  {sid}: {{reference: {{audio: {sid}.wav, text: \"{SPEAKERS[sid]}\"}}}}")
     lines.append("script:")
     lines.append(textwrap.indent(textwrap.dedent(script).strip(), "  "))

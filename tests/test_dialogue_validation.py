@@ -9,6 +9,8 @@ import pytest
 from podcastgen import moss
 from podcastgen.cli import main
 
+from .helpers import tone
+
 HEADER = """\
 title: Dialogue test
 synthesis: {mode: dialogue}
@@ -71,7 +73,7 @@ CASES = [
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "podcastgen.yaml").write_text("")
     for name in ("alex", "anna"):
-        (tmp_path / f"{name}.wav").write_bytes(b"RIFF")
+        tone(tmp_path / f"{name}.wav")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

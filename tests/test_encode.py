@@ -125,3 +125,13 @@ def test_only_mp3_mono_or_stereo(mastered, tmp_path):
         enc.encode(mastered, SR, tmp_path / "x.mp3", channels=6)
     with pytest.raises(AudioError):
         enc.encode(mastered, SR, tmp_path / "x.mp3", bitrate="fast")
+
+
+def test_opus_over_its_ceiling_is_encoded_at_the_ceiling(mastered, tmp_path):
+    """libopus takes at most 256k a channel; a show's `bitrate: 320k` must still build."""
+    assert enc._bitrate_args("opus", "320k", 1) == ["-b:a", "256k"]
+    assert enc._bitrate_args("opus", "320k", 2) == ["-b:a", "320k"]
+    assert enc._bitrate_args("mp3", "320k", 1) == ["-b:a", "320k"]
+    dest = tmp_path / "x.opus"
+    enc.encode(mastered, SR, dest, fmt="opus", bitrate="320k")
+    assert abs(len(ffmpeg.decode(dest, SR)) - len(mastered)) < SR // 10

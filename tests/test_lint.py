@@ -12,6 +12,8 @@ from podcastgen.cli import main
 from podcastgen.lint import input_limit, moss_changes
 from podcastgen.providers.base import Provider
 
+from .helpers import tone
+
 HEADER = "title: T\nspeakers:\n  alex: {name: Alex}\n  anna: {name: Anna}\nscript:\n"
 
 
@@ -38,7 +40,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "show"
     root.mkdir()
     (root / "podcastgen.yaml").write_text("")
-    (root / "wei.wav").write_bytes(b"RIFF")
+    tone(root / "wei.wav")
     monkeypatch.chdir(root)
     for cls in (FakeStepFun, FakeCoze, FakeSiliconFlow):
         monkeypatch.setitem(providers.REGISTRY, cls.name, cls)

@@ -11,6 +11,8 @@ import pytest
 from podcastgen import config
 from podcastgen.cli import main
 
+from .helpers import tone
+
 SF = "speakers:\n  alex: {provider: siliconflow, voice: alex}\n"
 SCRIPT = "script:\n  - alex: Hello there.\n"
 
@@ -93,7 +95,7 @@ CASES = [
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "podcastgen.yaml").write_text("# project\n")
-    (tmp_path / "clip.wav").write_bytes(b"RIFF")
+    tone(tmp_path / "clip.wav")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -123,6 +123,16 @@ def test_vtt_escapes_the_voice_name() -> None:
     assert publish.vtt([cue]).splitlines()[-1] == "<v Tom &amp; &lt;Jerry&gt;>a -&gt; b"
 
 
+def test_a_voice_name_with_blank_lines_keeps_its_cue_whole() -> None:
+    """A blank line ends a WebVTT cue: one inside the name would cut the text off."""
+    cues = [Cue(0, "x", "Alex\n\nChen", "First.", 0.0, 1.0),
+            Cue(1, "y", "Anna", "Second.", 1.0, 2.0)]
+    blocks = publish.vtt(cues).rstrip("\n").split("\n\n")
+    assert blocks[1:] == ["00:00:00.000 --> 00:00:01.000\n<v Alex Chen>First.",
+                          "00:00:01.000 --> 00:00:02.000\n<v Anna>Second."]
+    assert publish.transcript_text(cues).splitlines()[0] == "Alex Chen: First."
+
+
 @pytest.mark.parametrize(
     ("text", "width", "lines"),
     [

@@ -20,6 +20,7 @@ from podcastgen.schema_export import episode_schema
 from podcastgen.template_data import TemplateInput
 from podcastgen.templating import render
 
+from .helpers import tone
 from .test_validation import CASES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ def test_malformed_episodes_are_rejected_unless_only_a_cross_check_can_tell(
 def validate_project(root: Path, episode: str) -> None:
     """Validate `episode` as ep.yaml in a project at `root` that has a clip.wav."""
     (root / "podcastgen.yaml").write_text("")
-    (root / "clip.wav").write_bytes(b"RIFF")
+    tone(root / "clip.wav")
     (root / "ep.yaml").write_text(episode)
     validate(source.load(root / "ep.yaml", root), root)
 

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from podcastgen.cli import main, parser
+from podcastgen.emulator import Emulator
 
-from .helpers import write_wav
+from .helpers import build_env, write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOW = "speakers:\n  alex: {name: Alex, voice: joe}\nproduction: {gap: 0.2}\n"
@@ -170,19 +171,23 @@ def test_changed_since_errors(project: Path, repo: Path,
                                               "repository (")
 
 
-def test_one_bad_episode_does_not_stop_the_others(project: Path) -> None:
+def test_one_bad_episode_does_not_stop_the_others(project: Path,
+                                                 cloud_server: Emulator) -> None:
+    cloud_server.reset()
+    cloud_server.fail("openai", "400", times=None)  # a build that fails after validation
     eps = project / "eps"
     (eps / "good.yaml").write_text(episode("Good"))
     (eps / "invalid.yaml").write_text(episode("Invalid").replace("alex: Invalid", "bob: Hi"))
-    (project / "sfx").mkdir()
-    (project / "sfx" / "junk.wav").write_bytes(b"this is not audio")
-    (eps / "broken.yaml").write_text(episode("Broken", "junk.wav"))
+    (eps / "broken.yaml").write_text(episode("Broken").replace(
+        "script:", "speakers:\n  bob: {provider: openai, voice: nova}\nscript:").replace(
+        "alex: Broken", "bob: Broken"))
     cmd = [sys.executable, "-m", "podcastgen", "build", "eps", "-o", "out", "--summary",
            "out/summary.json", "--junit", "out/junit.xml"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = build_env(cloud_server.env())
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert proc.returncode == 2  # an invalid episode outranks a failed build
     err = proc.stderr.splitlines()
-    assert err[0].startswith("eps/broken.yaml:5: cannot use junk.wav as audio (")
+    assert err[0].startswith("eps/broken.yaml:6: openai: ")
     assert err[1:] == ["eps/invalid.yaml:4: script.0.bob: unknown speaker or directive 'bob'; "
                        "speakers: alex; directives: chapter, pause, sound",
                        "3 episodes: 1 built, 1 invalid, 1 failed"]
@@ -197,7 +202,7 @@ def test_one_bad_episode_does_not_stop_the_others(project: Path) -> None:
                      "eps/invalid.yaml": ["failure"]}
     (eps / "invalid.yaml").unlink()
     (eps / "good.yaml").unlink()
-    assert subprocess.run(cmd, capture_output=True).returncode == 1  # only a failed build
+    assert subprocess.run(cmd, capture_output=True, env=env).returncode == 1  # only a failure
 
 
 def test_two_episodes_with_one_output_name_are_refused(

@@ -9,6 +9,8 @@ import pytest
 
 from podcastgen.cli import main
 
+from .helpers import tone
+
 HEADER = """\
 title: Test episode
 speakers:
@@ -82,7 +84,7 @@ CASES = [
     ("missing-title", HEADER[20:] + SCRIPT,
      "ep.yaml:1: title: missing required key"),
     ("empty-script", HEADER + "script: []\n",
-     "ep.yaml:5: script: expected a list of turns and directives, got a list"),
+     "ep.yaml:5: script: is empty; add at least one turn, e.g. `- alex: Hello`"),
     ("duplicate-key", HEADER + "title: Again\n" + SCRIPT,
      "ep.yaml:5: title: duplicate key; each key may appear once"),
     ("bad-speaker-id", HEADER + "  Bob: {name: Bob}\n" + SCRIPT,
@@ -201,7 +203,7 @@ def test_draft_moves_cloud_speakers_to_distinct_local_voices(
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
-    (project / "voice.wav").write_bytes(b"RIFF")
+    tone(project / "voice.wav")
     (project / "ep.yaml").write_text(textwrap.dedent("""\
         title: Draft
         speakers:
@@ -304,9 +306,8 @@ PRODUCTION_CASES = [
                          ids=[c[0] for c in PRODUCTION_CASES])
 def test_malformed_production_output_or_feed(project: Path, capsys: pytest.CaptureFixture[str],
                                              text: str, expected: str) -> None:
-    (project / "music").mkdir()
     for name in ("bed.flac", "intro.flac"):
-        (project / "music" / name).write_bytes(b"fLaC")  # only its existence is checked here
+        tone(project / "music" / name)  # a WAV under that name: ffmpeg reads it by content
     (project / "notes.md.j2").write_text("# {{ episode.title }}\n{{ episode.show \n")
     (project / "page.html.j2").write_text("<h1>{{ episode.title }}</h1>\n"
                                           "<p>{{ episode.subtitle }}</p>\n")
@@ -316,3 +317,13 @@ def test_malformed_production_output_or_feed(project: Path, capsys: pytest.Captu
     code, lines = run_build(capsys, "ep.yaml")
     assert (code, lines) == (2, [expected])
     assert sorted(p.name for p in project.iterdir()) == before  # nothing written
+
+
+def test_a_long_turn_is_a_warning_long_before_it_is_refused(project: Path) -> None:
+    from podcastgen.pipeline import BuildOptions, load_episode
+
+    (project / "ep.yaml").write_text(HEADER + "script:\n  - alex: " + "word " * 500 + "\n")
+    episode = load_episode(Path("ep.yaml"), BuildOptions())
+    assert episode.warnings == (
+        "ep.yaml:6: script.0.alex: warning: turn is 2,499 characters (about 2:58 of speech); "
+        "consider splitting it (turns are refused from 10,000)",)
