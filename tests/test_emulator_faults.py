@@ -55,6 +55,16 @@ SHAPES = [
     ("coze", "4101", 200, {"code": 4101, "msg": "The token you entered does not have the "
                                                 "required permission"}),
     ("coze", "4200", 200, {"code": 4200, "msg": "The requested resource does not exist"}),
+    # failures answered with HTTP 200 and an error body
+    ("openai", "200_error", 200, {"error": {
+        "message": "The server had an error while processing your request. Sorry about that!",
+        "type": "server_error", "param": None, "code": None}}),
+    ("stepfun", "200_error", 200, {"error": {"message": "the service failed, please retry later",
+                                             "type": "server_error"}}),
+    ("siliconflow", "200_error", 200, {"code": 50505, "data": "", "message": "Model service "
+                                       "overloaded. Please try again later."}),
+    ("coze", "200_error", 200, {"code": 5000, "msg": "The service is busy, please try again "
+                                                     "later"}),
 ]
 TRACE = {"siliconflow": "x-siliconcloud-trace-id", "openai": "x-request-id",
          "stepfun": "x-request-id", "coze": "x-tt-logid"}

@@ -66,6 +66,9 @@ class OpenAI(Provider):
                                    f"{opts.get('path', '')})", "invalid_request_error")
         if kind == "503":
             return 503, error_body("The server is overloaded or not ready yet.", "server_error")
+        if kind == "200_error":  # what relays pass on when their upstream failed
+            return 200, error_body("The server had an error while processing your request. "
+                                   "Sorry about that!", "server_error")
         raise ValueError(f"openai has no error kind {kind!r}")
 
     def invalid(self, problem: Invalid, trace: str) -> Reply:

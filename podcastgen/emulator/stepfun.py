@@ -71,6 +71,7 @@ class StepFun(Provider):
             "403": (403, "permission_denied", "no permission to access this model"),
             "404": (404, "not_found", f"no route for {opts.get('path', '')}"),
             "503": (503, "server_overloaded", "the service is overloaded, please retry later"),
+            "200_error": (200, "server_error", "the service failed, please retry later"),
         }
         if kind not in shapes:
             raise ValueError(f"stepfun has no error kind {kind!r}")
