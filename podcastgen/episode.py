@@ -17,7 +17,7 @@ from .errors import ValidationError
 from .model import Meta
 from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
-from .config import check_settings
+from .config import Settings, check_settings, resolve_all
 from .schema import Checker, describe
 from .settings import GAIN_DB, Feed, Output, Production, feed as _feed, file_and_fields
 from .settings import number_field, output as _output, production as _production
@@ -122,13 +122,17 @@ def stem_of(path: Path) -> str:
     return path.stem
 
 
-def validate(doc: Document, root: Path, *, draft: bool = False,
-             allow_outside: bool = False) -> Episode:
-    """Check the whole episode; raise ValidationError listing every problem at once."""
+def validate(doc: Document, root: Path, *, draft: bool = False, allow_outside: bool = False,
+             project: Settings | None = None) -> Episode:
+    """Check the whole episode; raise ValidationError listing every problem at once.
+    `project` is podcastgen.yaml's `providers:`, which may declare what a service offers."""
     ck = Checker(doc, root, allow_outside)
     ck.draft = draft
     data = ck.mapping((), doc.data, TOP_KEYS, required=("title", "speakers", "script")) or {}
     meta = _meta(ck, data)
+    settings = check_settings(ck, ("providers",), data["providers"]) \
+        if "providers" in data else {}
+    ck.configs = resolve_all(KNOWN, project or {}, settings, env={})
     synthesis = _synthesis(ck, data.get("synthesis", {}))
     ck.dialogue = synthesis.mode == "dialogue"
     speakers = _speakers(ck, data.get("speakers"), synthesis)
@@ -140,8 +144,6 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     raw = data.get("speakers")
     ck.declared = set(raw) if isinstance(raw, dict) else None
     script = _script(ck, data.get("script"), speakers)
-    settings = check_settings(ck, ("providers",), data["providers"]) \
-        if "providers" in data else {}
     feed = _feed(ck, data.get("feed", {}))
     if ck.problems:
         raise ValidationError(ck.problems)
@@ -264,7 +266,7 @@ def _provider_checks(ck: Checker, key: KeyPath, speaker: Speaker, own: dict[str,
     if provider is None:
         return
     found = provider.check_speaker(speaker.model, speaker.voice, speaker.reference is not None,
-                                   dict(speaker.options))
+                                   dict(speaker.options), ck.configs.get(speaker.provider))
     speed = provider.speed_problem(speaker.speed)
     if speed:
         found.append((("speed",), speed))
@@ -403,7 +405,8 @@ def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: dict[str, Any]
     provider = REGISTRY.get(speaker.provider)
     if provider is None:
         return  # providers not in this build are refused at build time, with a clear message
-    for f, message in provider.check_turn(speaker.model, used):
+    for f, message in provider.check_turn(speaker.model, used,
+                                          ck.configs.get(speaker.provider)):
         if ck.draft:
             ck.warn(key + (f,), f"{f} is ignored by the local voices of --draft")
         else:

@@ -59,7 +59,9 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
     root = source.project_root(path)
     doc = source.load(path, root, options.allow_outside,
                       template=TemplateInput(options.data, options.variables))
-    episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside)
+    project = config.project_settings(root)
+    episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside,
+                       project=project)
     missing = sorted({s.provider for s in episode.speakers.values()} - set(REGISTRY))
     if missing:
         raise InputError(f"{source.show_path(path)}: provider {', '.join(missing)} is not "
@@ -67,7 +69,7 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
                          "speaker with local voices")
     deliver.check_templates(episode)
     settings = config.resolve_all({s.provider for s in episode.speakers.values()},
-                                  config.project_settings(root), episode.providers)
+                                  project, episode.providers)
     if need_keys and not options.draft:
         config.require_keys(settings, path)
     return replace(episode, configs=settings)

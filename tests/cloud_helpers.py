@@ -55,14 +55,14 @@ def check_siliconflow(body: dict[str, Any]) -> None:
 
 
 def check_openai(body: dict[str, Any]) -> None:
-    allowed = {"model", "input", "voice", "instructions", "response_format", "speed",
-               "stream_format"}
-    assert set(body) <= allowed and {"model", "input", "voice"} <= set(body)
+    """The relay's document (seed 001), and nothing else."""
+    assert set(body) <= {"model", "input", "voice", "response_format", "speed"}
+    assert {"model", "input", "voice"} <= set(body)
+    assert body["model"] in ("tts-1", "tts-1-hd")
     assert 1 <= len(body["input"]) <= 4096
-    assert body.get("response_format", "mp3") in ("mp3", "opus", "aac", "flac", "wav", "pcm")
+    assert body["voice"] in ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
+    assert body.get("response_format", "mp3") in ("mp3", "opus", "aac", "flac")
     assert 0.25 <= body.get("speed", 1) <= 4
-    if body["model"] in ("tts-1", "tts-1-hd"):
-        assert "instructions" not in body and body.get("stream_format") != "sse"
 
 
 def check_stepfun(body: dict[str, Any]) -> None:

@@ -178,7 +178,7 @@ def test_retries_count_attempts_and_honour_hints(instant: list[float]) -> None:
     assert waits[0] == 0.04 and 1.0 * 0.75 <= waits[1] <= 1.0
     assert seen[0].url == "http://unit.test/v1/audio/speech"
     assert seen[0].headers["authorization"] == f"Bearer {KEY}"
-    assert json.loads(seen[0].content) == {"model": "gpt-4o-mini-tts", "input":
+    assert json.loads(seen[0].content) == {"model": "tts-1", "input":
                                            "Hello there, friend.", "voice": "nova",
                                            "response_format": "pcm"}
 

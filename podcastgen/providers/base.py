@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -65,6 +65,8 @@ class ProviderConfig:
     max_retries: int = 6
     price_per_char: float | None = None  # for --dry-run cost estimates
     price_per_request: float | None = None
+    # what the service's models take, where the provider lets the config declare it (openai)
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class Pacer:
@@ -97,7 +99,8 @@ class Provider:
 
     synthesize() is called from several threads at once and must be thread-safe. The check_*
     class methods let validation refuse, at the episode's line, anything this provider cannot
-    honour, before any request is sent.
+    honour, before any request is sent; `config` is the provider's resolved settings (files
+    only), for providers whose config declares what the service offers.
     """
 
     name: ClassVar[str]
@@ -109,6 +112,7 @@ class Provider:
     max_chars: ClassVar[int | None] = None  # longest input one request takes
     max_bytes: ClassVar[int | None] = None  # the same limit in UTF-8 bytes, where it is bytes
     can_clone: ClassVar[bool] = False  # can make a voice from a reference clip
+    config_keys: ClassVar[tuple[str, ...]] = ()  # keys of its own in a `providers:` entry
 
     def __init__(self, config: ProviderConfig | None = None):
         self.config = config or ProviderConfig(self.name)
@@ -130,7 +134,14 @@ class Provider:
         return cls.max_chars, cls.max_bytes
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_config(cls, ck: Any, key: tuple[Any, ...], name: str, value: Any) -> Any:
+        """One of `config_keys` in a `providers:` entry, validated with the schema's Checker;
+        returns the value the config keeps."""
+        raise NotImplementedError
+
+    @classmethod
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         """(field, message) for each of a turn's emotion/instruction/speed it cannot honour."""
         problems = [(f, f"the {cls.name} provider does not support {f}; remove it or choose a "
                      "provider that does") for f in fields if f not in cls.turn_fields]
@@ -148,7 +159,8 @@ class Provider:
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         """(key under the speaker, message) for each setting this provider cannot honour."""
         return []
 

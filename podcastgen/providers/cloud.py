@@ -72,7 +72,6 @@ class CloudProvider(Provider):
     """An HTTP provider; subclasses declare options and build each request's body."""
 
     options: ClassVar[dict[str, Opt]] = {}
-    any_model: ClassVar[bool] = False  # relays offer models of their own
 
     def __init__(self, config: ProviderConfig | None = None, *, transport: Any = None):
         super().__init__(config)
@@ -84,9 +83,10 @@ class CloudProvider(Provider):
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         problems: list[tuple[tuple[str, ...], str]] = []
-        if model is not None and not cls.any_model and model not in cls.models:
+        if model is not None and model not in cls.models:
             known = f"models: {', '.join(cls.models)}" if cls.models else \
                 "it has no model choice; remove model"
             problems.append((("model",), f"unknown {cls.name} model {model!r}; {known}"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .base import Job
+from .base import Job, ProviderConfig
 from .cloud import CloudProvider, Opt, Request
 
 EMOTIONS = ("happy", "sad", "angry", "surprised", "fear", "hate", "excited", "coldness",
@@ -32,7 +32,8 @@ class CozeProvider(CloudProvider):
     }
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         problems = super().check_turn(model, fields)
         emotion = fields.get("emotion")
         if emotion is not None and emotion not in EMOTIONS:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .base import Job
+from .base import Job, ProviderConfig
 from .cloud import CloudProvider, Opt, Request, clip_data_uri, expected_seconds
 
 MOSS = "fnlp/MOSS-TTSD-v0.5"
@@ -44,7 +44,8 @@ class SiliconFlowProvider(CloudProvider):
     }
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         problems = super().check_turn(model, fields)
         model = model or cls.default_model
         for f in ("emotion", "instruction"):
@@ -55,7 +56,8 @@ class SiliconFlowProvider(CloudProvider):
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         problems = super().check_speaker(model, voice, reference, options)
         fmt, rate = options.get("response_format", "wav"), options.get("sample_rate")
         if fmt in RATES and rate is not None and rate not in RATES[fmt]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ProviderError
-from .base import Job
+from .base import Job, ProviderConfig
 from .cloud import CloudProvider, Opt, Request
 
 INSTRUCTED = "stepaudio-2.5-tts"
@@ -40,7 +40,8 @@ class StepFunProvider(CloudProvider):
     }
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         problems = super().check_turn(model, fields)
         model = model or cls.default_model
         if "instruction" in fields and model != INSTRUCTED:
