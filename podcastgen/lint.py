@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import moss
 from .episode import Episode, Turn
@@ -43,13 +43,14 @@ class Limit:
         return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
 
 
-def input_limit(provider: str, model: str | None) -> Limit | None:
+def input_limit(provider: str, model: str | None, speed: float = 1.0,
+                options: dict[str, Any] | None = None) -> Limit | None:
     """The most text one request to `provider`'s `model` may carry, as the provider counts
     it (characters, or UTF-8 bytes), or None when it has no limit."""
     cls = REGISTRY.get(provider)
     if cls is None:
         return None
-    chars, size = cls.limits(model)
+    chars, size = cls.limits(model, speed, options)
     if size:
         return Limit(size, "bytes")
     return Limit(chars) if chars else None
@@ -90,7 +91,8 @@ def _turn_rules(episode: Episode) -> list[str]:
             continue
         speaker = episode.speakers[item.speaker]
         model = speaker.model or getattr(REGISTRY.get(speaker.provider), "default_model", None)
-        limit = input_limit(speaker.provider, model)
+        speed = item.speed if item.speed is not None else speaker.speed
+        limit = input_limit(speaker.provider, model, speed, dict(speaker.options))
         if limit and limit.measure(item.text) > limit.size:
             found.append(_warn(item, index, _over_limit(item.text, speaker.provider, limit)))
         if _uses_moss(episode, speaker.provider, model):

@@ -129,8 +129,10 @@ class Provider:
         return self.pacer
 
     @classmethod
-    def limits(cls, model: str | None) -> tuple[int | None, int | None]:
-        """(max characters, max UTF-8 bytes) of one request's text for `model`."""
+    def limits(cls, model: str | None, speed: float = 1.0,
+               options: Mapping[str, Any] | None = None) -> tuple[int | None, int | None]:
+        """(max characters, max UTF-8 bytes) of one request's text for `model`, spoken at
+        `speed` with the speaker's `options` (which may shape the limit)."""
         return cls.max_chars, cls.max_bytes
 
     @classmethod
