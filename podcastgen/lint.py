@@ -2,8 +2,10 @@
 
 Beyond validation (unknown speakers, bad values, text a local voice cannot speak), the rules
 here look at the episode the way each provider will see it: turns over a provider's input
-limit and characters MOSS-TTSD would strip or change (a dialogue-mode speaker without a
-reference clip is a validation error). Each finding is one `path:line: key: warning: message` line.
+limit, characters MOSS-TTSD would strip or change, and text a provider takes as something
+other than words to say (stepaudio-2.5-tts's brackets); a dialogue-mode speaker without a
+reference clip is a validation error. Each finding is one `path:line: key: warning: message`
+line.
 """
 
 from __future__ import annotations
@@ -95,6 +97,9 @@ def _turn_rules(episode: Episode) -> list[str]:
         limit = input_limit(speaker.provider, model, speed, dict(speaker.options))
         if limit and limit.measure(item.text) > limit.size:
             found.append(_warn(item, index, _over_limit(item.text, speaker.provider, limit)))
+        cls = REGISTRY.get(speaker.provider)
+        for message in cls.text_warnings(model, dict(speaker.options), item.text) if cls else ():
+            found.append(_warn(item, index, message))
         if _uses_moss(episode, speaker.provider, model):
             changed = moss_changes(item.text, model)
             if changed:

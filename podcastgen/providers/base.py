@@ -153,6 +153,13 @@ class Provider:
         return problems
 
     @classmethod
+    def text_warnings(cls, model: str | None, options: Mapping[str, Any],
+                      text: str) -> list[str]:
+        """What `check` should warn about in a turn's text sent to this provider and model:
+        text the service treats as something other than words to say."""
+        return []
+
+    @classmethod
     def speed_problem(cls, speed: float) -> str | None:
         lo, hi = cls.speed_range
         if lo <= speed <= hi:
