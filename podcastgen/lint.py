@@ -98,7 +98,8 @@ def _turn_rules(episode: Episode) -> list[str]:
         if limit and limit.measure(item.text) > limit.size:
             found.append(_warn(item, index, _over_limit(item.text, speaker.provider, limit)))
         cls = REGISTRY.get(speaker.provider)
-        for message in cls.text_warnings(model, dict(speaker.options), item.text) if cls else ():
+        for message in cls.turn_warnings(model, dict(speaker.options), item.text, speed) \
+                if cls else ():
             found.append(_warn(item, index, message))
         if _uses_moss(episode, speaker.provider, model):
             changed = moss_changes(item.text, model)

@@ -153,11 +153,16 @@ class Provider:
         return problems
 
     @classmethod
-    def text_warnings(cls, model: str | None, options: Mapping[str, Any],
-                      text: str) -> list[str]:
-        """What `check` should warn about in a turn's text sent to this provider and model:
-        text the service treats as something other than words to say."""
+    def turn_warnings(cls, model: str | None, options: Mapping[str, Any], text: str,
+                      speed: float) -> list[str]:
+        """What `check` should warn about in a turn sent to this provider and model that
+        validation cannot call wrong: text the service treats as something other than words
+        to say, a speed only some of its voices take."""
         return []
+
+    def preflight(self, jobs: list[Job]) -> None:
+        """Before the first paid request: refuse (InputError, one `path:line` line each) what
+        only the service's free lists can tell is wrong with these jobs."""
 
     @classmethod
     def speed_problem(cls, speed: float) -> str | None:

@@ -81,8 +81,8 @@ class StepFunProvider(CloudProvider):
         return None
 
     @classmethod
-    def text_warnings(cls, model: str | None, options: Mapping[str, Any],
-                      text: str) -> list[str]:
+    def turn_warnings(cls, model: str | None, options: Mapping[str, Any], text: str,
+                      speed: float) -> list[str]:
         if (model or cls.default_model) != INSTRUCTED or options.get("parentheses") == "spoken":
             return []
         found = DIRECTION.findall(text)
