@@ -34,11 +34,12 @@ SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options", "block_second
 REFERENCE_KEYS = ("audio", "text")
 SOUND_KEYS = ("file", "gain")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+URL = re.compile(r"https?://\S+\Z")
 
 
 @dataclass(frozen=True)
 class Reference:
-    audio: Path
+    audio: Path | str  # a file in the project, or an http(s) URL (siliconflow fetches it)
     text: str
 
 
@@ -267,6 +268,10 @@ def _provider_checks(ck: Checker, key: KeyPath, speaker: Speaker, own: dict[str,
         return
     found = provider.check_speaker(speaker.model, speaker.voice, speaker.reference is not None,
                                    dict(speaker.options), ck.configs.get(speaker.provider))
+    if speaker.reference and isinstance(speaker.reference.audio, str) \
+            and not provider.reference_urls and speaker.provider != "local":
+        found.append((("reference", "audio"), f"{speaker.provider} cannot take a reference "
+                      "clip by URL (siliconflow can); give a file in the project"))
     speed = provider.speed_problem(speaker.speed)
     if speed:
         found.append((("speed",), speed))
@@ -282,7 +287,8 @@ def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
     data = ck.mapping(key, value, REFERENCE_KEYS, required=REFERENCE_KEYS)
     if not data or "audio" not in data or "text" not in data:
         return None
-    audio = ck.path(key + ("audio",), data["audio"])
+    url = data["audio"].strip() if isinstance(data["audio"], str) else ""
+    audio = url if URL.match(url) else ck.path(key + ("audio",), data["audio"])
     text = ck.text(key + ("text",), data["text"])
     return Reference(audio, text) if audio and text else None
 

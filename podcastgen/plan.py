@@ -83,7 +83,7 @@ def _moss_options(options: dict[str, Any], script: str, seconds: float,
     return tuple(sorted(options.items()))
 
 
-def _references(speaker: Speaker) -> tuple[tuple[Path, str], ...]:
+def _references(speaker: Speaker) -> tuple[tuple[Path | str, str], ...]:
     ref = speaker.reference
     return ((ref.audio, ref.text),) if ref else ()
 
@@ -180,7 +180,7 @@ def _cast(episode: Episode, block: Block) -> list[str]:
     return [sid for sid in episode.speakers if sid in speaking]
 
 
-def _slot_reference(speaker: Speaker, slot: int) -> tuple[Path, str]:
+def _slot_reference(speaker: Speaker, slot: int) -> tuple[Path | str, str]:
     ref = speaker.reference
     if ref is None:  # validation requires one in dialogue mode
         raise ValueError(f"dialogue speaker {speaker.id} has no reference")

@@ -52,7 +52,8 @@ TURN = {"text": TEXT, "emotion": TEXT, "instruction": TEXT, "speed": SPEED}
 SYNTHESIS = {"provider": {"enum": list(KNOWN)}, "model": {"anyOf": [TEXT, {"type": "null"}]},
              "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP,
              "block_seconds": _number(20, 600)}
-REFERENCE = {"audio": PATH, "text": TEXT}
+REFERENCE = {"audio": {**PATH, "description": "a file, relative to this YAML file, or (for "
+                       "siliconflow) an http(s) URL"}, "text": TEXT}
 PROVIDER = {"base_url": {"type": "string", "pattern": "^https?://"},
             **{k: _number(lo, hi, whole) for k, (lo, hi, whole) in config.NUMBERS.items()}}
 OPENAI_MODEL = {"voices": {**_list_of(TEXT), "minItems": 1},

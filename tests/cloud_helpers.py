@@ -43,8 +43,9 @@ def check_siliconflow(body: dict[str, Any]) -> None:
     if "voice" in body:
         voice = body["voice"]
         assert voice.startswith("speech:") or voice in {f"{model}:{v}" for v in SF_VOICES}
-    for ref in body.get("references", []):
-        assert set(ref) == {"audio", "text"} and DATA_URI.match(ref["audio"])
+    for ref in body.get("references", []):  # a data-URI or a URL, as the schema says
+        assert set(ref) == {"audio", "text"}
+        assert DATA_URI.match(ref["audio"]) or re.match(r"^https?://\S+$", ref["audio"])
     fmt = body.get("response_format", "mp3")
     assert fmt in SF_RATES and body.get("sample_rate", SF_RATES[fmt][-1]) in SF_RATES[fmt]
     assert 0.25 <= body.get("speed", 1) <= 4 and -10 <= body.get("gain", 0) <= 10

@@ -29,7 +29,8 @@ class Job:
     emotion: str | None = None
     instruction: str | None = None
     parts: tuple[str, ...] = ()  # dialogue block: each turn's text in order, for alignment
-    references: tuple[tuple[Path, str], ...] = ()  # reference clips (audio file, transcript)
+    # reference clips: (audio file, or an http(s) URL the service fetches itself; transcript)
+    references: tuple[tuple[Path | str, str], ...] = ()
 
     @property
     def turn(self) -> int:
@@ -112,6 +113,7 @@ class Provider:
     max_chars: ClassVar[int | None] = None  # longest input one request takes
     max_bytes: ClassVar[int | None] = None  # the same limit in UTF-8 bytes, where it is bytes
     can_clone: ClassVar[bool] = False  # can make a voice from a reference clip
+    reference_urls: ClassVar[bool] = False  # takes a reference clip by http(s) URL
     config_keys: ClassVar[tuple[str, ...]] = ()  # keys of its own in a `providers:` entry
 
     def __init__(self, config: ProviderConfig | None = None):

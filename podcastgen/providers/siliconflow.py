@@ -2,7 +2,8 @@
 IndexTTS-2, with system voices, uploaded `speech:` voices and reference clips.
 
 The service rejects unknown fields (code 20012), so only fields its schema names are sent.
-A dialogue block's references go as 16 kHz mono MP3 data-URIs with `[S1]`/`[S2]` transcripts.
+A dialogue block's references go as 16 kHz mono MP3 data-URIs with `[S1]`/`[S2]` transcripts;
+a reference given as an http(s) URL goes as that URL (the schema takes "URL or base64").
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class SiliconFlowProvider(CloudProvider):
     turn_fields = frozenset({"speed", "emotion", "instruction"})
     max_chars = 128000
     can_clone = True
+    reference_urls = True
     options: ClassVar[dict[str, Opt]] = {
         "response_format": Opt("choice", choices=tuple(RATES)),
         "sample_rate": Opt("choice", choices=(8000, 16000, 24000, 32000, 44100, 48000)),
@@ -113,8 +115,8 @@ class SiliconFlowProvider(CloudProvider):
             body["gain"] = opts["gain"]
         dialogue = any(text.startswith("[S") for _, text in job.references)
         if dialogue or (job.references and not job.voice):
-            body["references"] = [{"audio": clip_data_uri(path), "text": text}
-                                  for path, text in job.references]
+            body["references"] = [{"audio": clip_data_uri(clip) if isinstance(clip, Path)
+                                   else clip, "text": text} for clip, text in job.references]
         elif job.voice:
             body["voice"] = self.voice_id(model, job.voice)
         if model == MOSS:  # the plan sizes each job's max_tokens; a bare job asks for its text
