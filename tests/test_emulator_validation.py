@@ -83,19 +83,21 @@ def oa(message: str, param: str | None, status: int = 400, code: str | None = No
 OPENAI = [
     (openai_full(model="tts-1", instructions="calm"),
      oa("instructions is not supported with model tts-1", "instructions")),
-    (openai_full(emotion="happy"), oa("Unrecognized request argument supplied: emotion", "emotion")),
-    (openai_full(model="tts-2"), oa("The model `tts-2` does not exist or you do not have access to "
-                               "it.", "model", 404, "model_not_found")),
+    (openai_full(emotion="happy"),
+     oa("Unrecognized request argument supplied: emotion", "emotion")),
+    (openai_full(model="tts-2"), oa("The model `tts-2` does not exist or you do not have "
+                                    "access to it.", "model", 404, "model_not_found")),
     (openai_full("x" * 4097), oa("input must be at most 4096 characters, got 4097", "input")),
-    (openai_full(voice="bob"), oa("voice must be one of alloy, ash, ballad, coral, echo, fable, onyx, "
-                             "nova, sage, shimmer, verse, marin, cedar, got 'bob'", "voice")),
+    (openai_full(voice="bob"), oa("voice must be one of alloy, ash, ballad, coral, echo, fable, "
+                                  "onyx, nova, sage, shimmer, verse, marin, cedar, got 'bob'",
+                                  "voice")),
     (openai_full(model="tts-1-hd", voice="marin"),
      oa("voice marin is not available with model tts-1-hd", "voice")),
     (openai_full(model="tts-1", voice="alloy", stream_format="sse"),
      oa("stream_format sse is not supported with model tts-1", "stream_format")),
     (openai_full(speed=0.2), oa("speed must be between 0.25 and 4, got 0.2", "speed")),
-    (openai_full(response_format="ogg"), oa("response_format must be one of mp3, opus, aac, flac, "
-                                       "wav, pcm, got 'ogg'", "response_format")),
+    (openai_full(response_format="ogg"), oa("response_format must be one of mp3, opus, aac, "
+                                            "flac, wav, pcm, got 'ogg'", "response_format")),
 ]
 
 

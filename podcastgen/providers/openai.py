@@ -154,16 +154,18 @@ class OpenAIProvider(CloudProvider):
 
     # --- sending ---
 
-    def model(self, job: Job) -> Model:
+    def resolved(self, job: Job) -> Model:
+        """The model this job asks for, as documented or declared (one neither documented nor
+        declared, which validation refuses, is sent as named, taking nothing more)."""
         return model_of(job.model, self.config) or Model(job.model or self.default_model, None)
 
     def wire(self, job: Job) -> str:
         """The model and format it resolves to shape the audio, not only what the job says."""
-        spec = self.model(job)
+        spec = self.resolved(job)
         return f"{spec.name} {spec.response_format(dict(job.options))}"
 
     def request(self, job: Job, model: str | None) -> Request:
-        spec = self.model(job)
+        spec = self.resolved(job)
         opts = dict(job.options)
         fmt = spec.response_format(opts)
         body: dict[str, Any] = {"model": spec.name, "input": job.text, "voice": job.voice,
