@@ -136,7 +136,7 @@ def test_build_killed_between_requests_pays_for_each_segment_once(slow: Emulator
     total, exactly one successful request per segment."""
     turns = 24
     slow.latency_ms = 20
-    project(tmp_path, "{concurrency: 1, rpm: 400}", turns)  # a start every 0.15 s each
+    project(tmp_path, "{concurrency: 1, rpm: 200}", turns)  # a start every 0.3 s each
     keys = segment_keys(tmp_path)
     store = SegmentCache(tmp_path / ".podcastgen" / "cache")
     env = build_env(slow.env())
