@@ -35,10 +35,11 @@ class Model:
     sse: bool = False  # takes stream_format: sse
 
     def response_format(self, options: Mapping[str, Any]) -> str:
-        """The format asked for: the speaker's option, else lossless flac where the model
-        takes it (every documented model does), else its first format."""
-        return options.get("response_format") or ("flac" if "flac" in self.formats
-                                                  else self.formats[0])
+        """The format asked for: the speaker's option, else a lossless one the model takes —
+        wav (read without an ffmpeg process) where declared, flac (every documented model
+        takes it) — else its first format."""
+        lossless = [f for f in ("wav", "flac") if f in self.formats]
+        return options.get("response_format") or (lossless or self.formats)[0]
 
 
 def model_of(name: str | None, config: ProviderConfig | None) -> Model | None:
