@@ -75,3 +75,12 @@ def test_the_voice_list_is_read_page_by_page() -> None:
                         transport=httpx.MockTransport(handler))
     assert [v["voice_id"] for v in coze.voice_list()] == ["a", "b"] and asked == ["100", "100"]
     assert coze.remote_voices() == {"a": ", large model", "b": ""}
+
+
+def test_a_voice_list_that_cannot_be_read_leaves_the_speed_to_the_service(
+        cloud: Emulator) -> None:
+    cloud.fail("coze", "4101", times=None, endpoint="/audio/voices")  # no list permission
+    episode(BIG, 2.5)
+    assert build("ep.yaml", "-o", "out", "-q") == 1  # the service refuses it, as it should
+    assert [e.fault for e in cloud.log if e.endpoint == "/audio/voices"] == ["4101"]
+    assert 2.5 in {e.json.get("speed") for e in cloud.log.speech("coze")}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from ..errors import InputError
+from ..errors import InputError, ProviderError
 from .base import Job, ProviderConfig
 from .cloud import CloudProvider, Opt, Request
 
@@ -84,7 +84,10 @@ class CozeProvider(CloudProvider):
         fast = [job for job in jobs if not lo <= job.speed <= hi]
         if not fast:
             return
-        voices = {str(v.get("voice_id")): v for v in self.voice_list()}
+        try:
+            voices = {str(v.get("voice_id")): v for v in self.voice_list()}
+        except ProviderError:
+            return  # a token without the list permission: no type is told, the service judges
         problems = [_speed_problem(job, voices.get(job.voice) or {}) for job in fast]
         found = list(dict.fromkeys(p for p in problems if p))
         if found:
