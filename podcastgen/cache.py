@@ -60,7 +60,8 @@ def segment_key(job: Job, wire: str = "") -> str:
         "emotion": job.emotion,
         "instruction": job.instruction,
         "options": [[k, v] for k, v in job.options],
-        "references": [[file_digest(p), text] for p, text in job.references],
+        "references": [[file_digest(p) if isinstance(p, Path) else p, text]
+                       for p, text in job.references],  # a URL: its address, as sent
         "wire": wire,
     }
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)

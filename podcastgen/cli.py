@@ -86,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from . import ffmpeg
     from .pipeline import BuildOptions, build_episode, check_outputs, load_episode
 
+    if not args.dry_run:
+        ffmpeg.binary()  # a named ffmpeg that cannot do the job is refused before anything is sent
     options = BuildOptions(outdir=args.outdir, draft=args.draft, allow_outside=args.allow_outside,
                            jobs=args.jobs, use_cache=not args.no_cache, cache_dir=args.cache_dir,
                            force=args.force, quiet=args.quiet, data=args.data,

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import InputError, Problem, ValidationError
-from .providers import KNOWN, ProviderConfig
+from .providers import KNOWN, REGISTRY, ProviderConfig
 from .schema import Checker
 from .source import Document, KeyPath, read_yaml_data, show_path
 
@@ -58,8 +58,11 @@ def _entry(ck: Checker, key: KeyPath, body: Any) -> dict[str, Any]:
         field = "api_key" if "api_key" in body else "key"
         ck.fail(key + (field,), f"keys never go in files; set {var} in the environment")
         body = {k: v for k, v in body.items() if k != field}
-    data = ck.mapping(key, body, ENTRY_KEYS) or {}
-    out: dict[str, Any] = {}
+    provider = REGISTRY.get(str(key[-1]))
+    own = provider.config_keys if provider else ()  # what the service offers (openai: models)
+    data = ck.mapping(key, body, (*ENTRY_KEYS, *own)) or {}
+    out: dict[str, Any] = {name: provider.check_config(ck, key + (name,), name, data[name])
+                           for name in own if name in data and provider}
     for name, (lo, hi, whole) in NUMBERS.items():
         if name in data and ck.number(key + (name,), data[name], lo, hi, whole) is not None:
             out[name] = data[name]
@@ -123,7 +126,10 @@ def resolve(name: str, *layers: Mapping[str, Any],
     key_var, url_var, default_url = ENV.get(name, ("", "", ""))
     config = ProviderConfig(name, base_url=default_url or None)
     for layer in layers:
-        config = replace(config, **layer.get(name, {}))
+        entry = dict(layer.get(name, {}))
+        if "models" in entry:  # a later layer adds models, or redeclares one
+            entry["models"] = {**config.models, **entry["models"]}
+        config = replace(config, **entry)
     if env.get(url_var):
         config = replace(config, base_url=env[url_var])
     if env.get(key_var, "").strip():  # a pasted key often brings a line break along

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import ffmpeg
 from .errors import AudioError
-from .master import EBUR128, as_f32, estimate, master, measure_file, parse_ebur128
+from .master import as_f32, ebur128, estimate, master, measure_file, parse_ebur128
 from .model import Loudness
 
 ATTEMPTS = 3
@@ -36,14 +36,15 @@ class Codec:
 
 
 # LAME's Xing/Info frame carries encoder delay and padding so decoders trim them (gapless);
-# no ID3 from ffmpeg: mutagen writes the only tag later.
+# no ID3 from ffmpeg: mutagen writes the only tag later. WAV is written bitexact, so ffmpeg adds
+# no LIST/INFO chunk naming itself: readers such as ffmpeg 5.1 prefer that chunk to our ID3 one.
 CODECS: dict[str, Codec] = {
     "mp3": Codec(("-c:a", "libmp3lame"), "mp3", "write_xing=1:id3v2_version=0:write_id3v1=0",
                  "mp3:write_xing=0:id3v2_version=0", True),
     "m4a": Codec(("-c:a", "aac"), "mp4", "movflags=+faststart", "adts", True),
     "opus": Codec(("-c:a", "libopus", "-application", "audio"), "ogg", "", "ogg", True, 48000),
     "flac": Codec(("-c:a", "flac", "-compression_level", "8"), "flac", "", "flac", False),
-    "wav": Codec(("-c:a", "pcm_s16le"), "wav", "rf64=auto", "wav", False),
+    "wav": Codec(("-c:a", "pcm_s16le"), "wav", "rf64=auto:fflags=+bitexact", "wav", False),
 }
 # LAME scales CBR input by its preset's factor (lame_set_scale, which ffmpeg does not expose);
 # measured with the bundled build at 44.1 kHz, mono and stereo alike. encode() undoes it.
@@ -118,7 +119,7 @@ def encode(samples: np.ndarray, sample_rate: int, dest: Path, *, fmt: str = "mp3
             return measure_file(dest) if measure else None
         stderr = ffmpeg.run_into(
             [*args, "-f", "tee", f"[{options}]{work}|[f={codec.stream}]pipe:1"],
-            ["-nostats", "-i", "pipe:0", "-vn", "-af", EBUR128, "-f", "null", "-"],
+            ["-nostats", "-i", "pipe:0", "-vn", "-af", ebur128(), "-f", "null", "-"],
             stdin=memoryview(x).cast("B"), cwd=dest.parent, what=what,
             then=f"measuring {dest.name}")
         os.replace(dest.parent / work, dest)

@@ -21,7 +21,7 @@ from .model import Meta
 from .providers import KNOWN, REGISTRY
 from .providers.local import VOICES as LOCAL_VOICES, unspeakable
 from .publish import clock
-from .config import check_settings
+from .config import Settings, check_settings, resolve_all
 from .schema import Checker, describe
 from .settings import GAIN_DB, Feed, Output, Production, feed as _feed, file_and_fields
 from .settings import number_field, output as _output, production as _production
@@ -38,6 +38,7 @@ SYNTHESIS_KEYS = ("provider", "model", "mode", "speed", "options", "block_second
 REFERENCE_KEYS = ("audio", "text")
 SOUND_KEYS = ("file", "gain")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+URL = re.compile(r"https?://\S+\Z")
 # One turn is refused past MAX_TURN_CHARS (some twelve minutes of English, forty of Chinese:
 # no voice holds one take that long) and `check` warns from TURN_WARN_CHARS; a whole script
 # may plan at most MAX_EPISODE_S of audio.
@@ -48,7 +49,7 @@ MAX_EPISODE_S = 12 * 3600
 
 @dataclass(frozen=True)
 class Reference:
-    audio: Path
+    audio: Path | str  # a file in the project, or an http(s) URL (siliconflow fetches it)
     text: str
 
 
@@ -132,14 +133,18 @@ def stem_of(path: Path) -> str:
     return path.stem
 
 
-def validate(doc: Document, root: Path, *, draft: bool = False,
-             allow_outside: bool = False) -> Episode:
-    """Check the whole episode; raise ValidationError listing every problem at once."""
+def validate(doc: Document, root: Path, *, draft: bool = False, allow_outside: bool = False,
+             project: Settings | None = None) -> Episode:
+    """Check the whole episode; raise ValidationError listing every problem at once.
+    `project` is podcastgen.yaml's `providers:`, which may declare what a service offers."""
     ck = Checker(doc, root, allow_outside)
     ck.draft = draft
     data = ck.mapping((), doc.data, TOP_KEYS, required=("title", "speakers", "script")) or {}
     _not_empty(ck, data)
     meta = _meta(ck, data)
+    settings = check_settings(ck, ("providers",), data["providers"]) \
+        if "providers" in data else {}
+    ck.configs = resolve_all(KNOWN, project or {}, settings, env={})
     synthesis = _synthesis(ck, data.get("synthesis", {}))
     ck.dialogue = synthesis.mode == "dialogue"
     speakers = _speakers(ck, data.get("speakers"), synthesis)
@@ -152,8 +157,6 @@ def validate(doc: Document, root: Path, *, draft: bool = False,
     ck.declared = set(raw) if isinstance(raw, dict) and raw else None
     script = _script(ck, data.get("script"), speakers)
     _planned_length(ck, script, speakers, production)
-    settings = check_settings(ck, ("providers",), data["providers"]) \
-        if "providers" in data else {}
     feed = _feed(ck, data.get("feed", {}))
     if ck.problems:
         raise ValidationError(ck.problems)
@@ -301,7 +304,11 @@ def _provider_checks(ck: Checker, key: KeyPath, speaker: Speaker, own: dict[str,
     if provider is None:
         return
     found = provider.check_speaker(speaker.model, speaker.voice, speaker.reference is not None,
-                                   dict(speaker.options))
+                                   dict(speaker.options), ck.configs.get(speaker.provider))
+    if speaker.reference and isinstance(speaker.reference.audio, str) \
+            and not provider.reference_urls and speaker.provider != "local":
+        found.append((("reference", "audio"), f"{speaker.provider} cannot take a reference "
+                      "clip by URL (siliconflow can); give a file in the project"))
     speed = provider.speed_problem(speaker.speed)
     if speed:
         found.append((("speed",), speed))
@@ -317,7 +324,8 @@ def _reference(ck: Checker, key: KeyPath, value: Any) -> Reference | None:
     data = ck.mapping(key, value, REFERENCE_KEYS, required=REFERENCE_KEYS)
     if not data or "audio" not in data or "text" not in data:
         return None
-    audio = ck.path(key + ("audio",), data["audio"], "audio")
+    url = data["audio"].strip() if isinstance(data["audio"], str) else ""
+    audio = url if URL.match(url) else ck.path(key + ("audio",), data["audio"], "audio")
     text = ck.text(key + ("text",), data["text"])
     return Reference(audio, text) if audio and text else None
 
@@ -479,7 +487,8 @@ def _supported(ck: Checker, key: KeyPath, speaker: Speaker, used: dict[str, Any]
     provider = REGISTRY.get(speaker.provider)
     if provider is None:
         return  # providers not in this build are refused at build time, with a clear message
-    for f, message in provider.check_turn(speaker.model, used):
+    for f, message in provider.check_turn(speaker.model, used,
+                                          ck.configs.get(speaker.provider)):
         if ck.draft:
             ck.warn(key + (f,), f"{f} is ignored by the local voices of --draft")
         else:

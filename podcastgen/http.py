@@ -2,9 +2,12 @@
 or SSE), the retry policy and the translation of every httpx/tenacity failure into one
 ProviderError line that names the turn, the provider's words and its trace id — never the key.
 
-Retry classification follows the providers document: 408, 409, 429 and 5xx, SiliconFlow code
-50505, Coze code 4013, timeouts, broken connections and bodies cut short are retried; any other
-4xx and the permanent codes and types fail at once.
+Retry classification follows the providers document: 408, 409, 429 and 5xx, timeouts, broken
+connections and bodies cut short are retried; any other 4xx fails at once. A JSON error body is
+classified by its type or code whatever the HTTP status (relays and Coze answer failures with
+HTTP 200): the documented permanent kinds (bad parameters, auth, not found, content policy,
+billing) fail at once, server, overload, timeout and rate kinds are retried at any status, and
+an error body of an unknown kind on a 2xx is retried too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import base64
 import email.utils
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,9 +33,16 @@ T = TypeVar("T")
 TRACE_HEADERS = ("x-siliconcloud-trace-id", "x-request-id", "x-tt-logid", "x-trace-id",
                  "trace-id")
 RETRY_STATUS = frozenset({408, 409, 429})
-RETRY_CODES = frozenset({50505, 4013})
-PERMANENT_CODES = frozenset({20012, 4000, 4100, 4101, 4200})
-PERMANENT_TYPES = frozenset({"request_params_invalid", "censorship_block"})
+RETRY_CODES = frozenset({50505, 4013})  # SiliconFlow overloaded, Coze rate limit
+PERMANENT_CODES = frozenset({20012, 4000, 4100, 4101, 4200})  # SiliconFlow, Coze
+# documented kinds a retry cannot fix: bad parameters, auth, not found, content policy, billing
+PERMANENT_KINDS = frozenset({
+    "invalid_request_error", "request_params_invalid", "invalid_parameter", "model_not_found",
+    "authentication_error", "invalid_api_key", "permission_error", "permission_denied",
+    "not_found", "censorship_block", "content_policy_violation", "content_filter",
+    "insufficient_quota", "billing_hard_limit_reached"})
+TRANSIENT_KIND = re.compile(r"server|overload|timeout|timed_out|rate_limit|too_many|busy|"
+                            r"unavailable|capacity|internal|upstream", re.IGNORECASE)
 MAX_RETRY_AFTER_S = 120.0
 
 # Seam for tests: replaced with a no-op so retries run instantly.
@@ -114,22 +125,31 @@ def _first_line(exc: BaseException) -> str:
 
 
 def check(reply: Reply) -> Reply:
-    """Raise a classified Failure for an HTTP error or a JSON error body (Coze sends HTTP 200)."""
+    """Raise a classified Failure for an HTTP error or a JSON error body at any status."""
     error = _error_body(reply)
     if reply.status < 400 and error is None:
         return reply
     message, code, kind = error or (_text(reply.body) or "no message", None, None)
-    if kind in PERMANENT_TYPES or code in PERMANENT_CODES:
-        retryable = False
-    else:
-        retryable = (reply.status in RETRY_STATUS or reply.status >= 500
-                     or code in RETRY_CODES)
     label = f"HTTP {reply.status}" + (f", code {code}" if code is not None else "") \
         + (f", {kind}" if kind else "")
     parsed = _json(reply.body)
-    raise Failure(f"{message} ({label})", retryable=retryable,
+    raise Failure(f"{message} ({label})", retryable=retryable(reply.status, code, kind),
                   trace_id=reply.trace_id or trace_id({}, parsed),
                   retry_after=retry_after(reply.headers))
+
+
+def retryable(status: int, code: Any, kind: Any) -> bool:
+    """Whether a failure answered with `status` and an error body of `code`/`kind` (either may
+    be None) can pass on a retry: the body's kind decides, then the status; an error body of
+    no known kind on a 2xx is a relay's way of saying its upstream failed."""
+    words = [str(w) for w in (kind, code) if w is not None]
+    if code in PERMANENT_CODES or any(w in PERMANENT_KINDS for w in words):
+        return False
+    if code in RETRY_CODES or any(TRANSIENT_KIND.search(w) for w in words):
+        return True
+    if status >= 400:
+        return status in RETRY_STATUS or status >= 500
+    return True
 
 
 def _json(body: bytes) -> Any:

@@ -2,8 +2,9 @@
 
 Beyond validation (unknown speakers, bad values, text a local voice cannot speak), the rules
 here look at the episode the way each provider will see it: turns over a provider's input
-limit and characters MOSS-TTSD would strip or change (a dialogue-mode speaker without a
-reference clip is a validation error), and an episode without a `date`. Each finding is one
+limit, characters MOSS-TTSD would strip or change, text a provider takes as something other
+than words to say (stepaudio-2.5-tts's brackets), and an episode without a `date`; a
+dialogue-mode speaker without a reference clip is a validation error. Each finding is one
 `path:line: key: warning: message` line.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import moss
 from .episode import Episode, Turn
@@ -45,13 +46,14 @@ class Limit:
         return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
 
 
-def input_limit(provider: str, model: str | None) -> Limit | None:
+def input_limit(provider: str, model: str | None, speed: float = 1.0,
+                options: dict[str, Any] | None = None) -> Limit | None:
     """The most text one request to `provider`'s `model` may carry, as the provider counts
     it (characters, or UTF-8 bytes), or None when it has no limit."""
     cls = REGISTRY.get(provider)
     if cls is None:
         return None
-    chars, size = cls.limits(model)
+    chars, size = cls.limits(model, speed, options)
     if size:
         return Limit(size, "bytes")
     return Limit(chars) if chars else None
@@ -101,9 +103,14 @@ def _turn_rules(episode: Episode) -> list[str]:
             continue
         speaker = episode.speakers[item.speaker]
         model = speaker.model or getattr(REGISTRY.get(speaker.provider), "default_model", None)
-        limit = input_limit(speaker.provider, model)
+        speed = item.speed if item.speed is not None else speaker.speed
+        limit = input_limit(speaker.provider, model, speed, dict(speaker.options))
         if limit and limit.measure(item.text) > limit.size:
             found.append(_warn(item, index, _over_limit(item.text, speaker.provider, limit)))
+        cls = REGISTRY.get(speaker.provider)
+        for message in cls.turn_warnings(model, dict(speaker.options), item.text, speed) \
+                if cls else ():
+            found.append(_warn(item, index, message))
         if _uses_moss(episode, speaker.provider, model):
             changed = moss_changes(item.text, model)
             if changed:

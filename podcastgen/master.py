@@ -22,7 +22,6 @@ from .model import Loudness
 
 DUAL_MONO_DB = 10 * math.log10(2)
 SILENCE = float("-inf")  # loudness() of silence, and of anything under the -70 LUFS gate
-EBUR128 = "ebur128=peak=true:dualmono=true:framelog=quiet"
 _GAIN_BLOCK = 64  # samples per limiter gain step (1.45 ms at 44.1 kHz)
 _OS_FFT = 4096  # FFT size of one true-peak oversampling window ...
 _OS_PAD = 256  # ... of which this much context each side is thrown away
@@ -140,6 +139,14 @@ def level_gain_db(samples: np.ndarray, sample_rate: int, target_lufs: float) -> 
 # --- ffmpeg's ebur128: the authoritative figures -----------------------------------------------
 
 
+def ebur128() -> str:
+    """ffmpeg's meter as the pipeline runs it: true peak, mono measured as dual-mono. Its
+    per-frame log is silenced where the binary can (`framelog=quiet` is not in ffmpeg 5.1);
+    the summary is read from the end of the log either way."""
+    quiet = ":framelog=quiet" if ffmpeg.binary().quiet_meter else ""
+    return f"ebur128=peak=true:dualmono=true{quiet}"
+
+
 def parse_ebur128(stderr: bytes) -> Loudness:
     """Integrated loudness and true peak from the summary block ebur128 logs at the end."""
     text = stderr.decode("utf-8", "replace")
@@ -155,14 +162,14 @@ def measure(samples: np.ndarray, sample_rate: int) -> Loudness:
     """ffmpeg's dual-mono integrated loudness and true peak of mono samples (streamed, no copy)."""
     x = as_f32(samples, writable=False)
     args = ["-nostats", "-f", "f32le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0"]
-    proc = ffmpeg.run([*args, "-af", EBUR128, "-f", "null", "-"],
+    proc = ffmpeg.run([*args, "-af", ebur128(), "-f", "null", "-"],
                       stdin=memoryview(x).cast("B"), what="loudness measurement")
     return parse_ebur128(proc.stderr)
 
 
 def measure_file(path: Path) -> Loudness:
     """ffmpeg's dual-mono integrated loudness and true peak of an audio file, decoded by ffmpeg."""
-    args = ["-nostats", "-i", str(path), "-vn", "-af", EBUR128, "-f", "null", "-"]
+    args = ["-nostats", "-i", str(path), "-vn", "-af", ebur128(), "-f", "null", "-"]
     return parse_ebur128(ffmpeg.run(args, what=f"measuring {Path(path).name}").stderr)
 
 

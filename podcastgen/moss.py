@@ -18,6 +18,9 @@ MAX_SPEAKERS = 2  # per request ([S1], [S2]) on v0.5
 TOKENS_PER_SECOND = 12.5  # audio tokens the model emits per second of speech
 TOKEN_LIMIT = 32_000  # input + output tokens per request
 DEFAULT_MAX_TOKENS = 2048  # the server's max_tokens when none is sent
+MAX_REQUEST_SECONDS = 600.0  # expected audio one request is sized for (block_seconds' ceiling)
+MIN_SCRIPT_TOKENS = 2_000  # what a producer's own max_tokens must leave for the script
+TAG_CHARS = len("[S1]")  # each turn's speaker tag in a dialogue block
 
 STRIP = "【】《》（）『』「」\"-_“”～~"
 TO_COMMA = {"；": "，", ";": ",", "：": "，", ":": ",", "、": "，",
@@ -178,13 +181,16 @@ def script(segments: list[tuple[int, str]]) -> str:
     return "".join(f"[S{slot}]{text}" for slot, text in out)
 
 
-def chunks(text: str, max_seconds: float) -> list[str]:
-    """A turn cleaned, in pieces of at most about `max_seconds` expected audio, split at
-    sentence ends (then clauses, then words) at the turn's own characters-per-second."""
+def chunks(text: str, max_seconds: float, max_chars: int | None = None) -> list[str]:
+    """A turn cleaned, in pieces of at most about `max_seconds` expected audio (and at most
+    `max_chars` characters), split at sentence ends (then clauses, then words) at the turn's
+    own characters-per-second."""
     seconds = expected_seconds(text)
-    if seconds <= max_seconds:
+    if seconds <= max_seconds and (max_chars is None or len(text) <= max_chars):
         return [c for c in [clean(text)] if c]
-    limit = max(1, int(len(text) * max_seconds / seconds))
+    limit = max(1, int(len(text) * max_seconds / seconds)) if seconds > max_seconds \
+        else len(text)
+    limit = min(limit, max_chars) if max_chars is not None else limit
     return [c for c in (clean(piece) for piece in split_text(text, limit)) if c]
 
 
@@ -197,8 +203,39 @@ def expected_seconds(text: str, speed: float = 1.0) -> float:
     return (cjk / ZH_CHARS_PER_S + other / EN_CHARS_PER_S) / speed
 
 
-def max_tokens(audio_seconds: float) -> int:
+# -- the token budget: one rule for every request, input + output within TOKEN_LIMIT -----------
+
+def max_tokens(audio_seconds: float, requested: int | None = None) -> int:
     """Output tokens to ask for: the expected audio with 50% headroom plus 10 s, rounded up
-    to 256, so a slow read is never cut short."""
+    to 256, so a slow read is never cut short; a producer's own `max_tokens` when larger."""
     need = (audio_seconds * 1.5 + 10) * TOKENS_PER_SECOND
-    return max(DEFAULT_MAX_TOKENS, int(-(-need // 256) * 256))
+    return max(DEFAULT_MAX_TOKENS, int(-(-need // 256) * 256), requested or 0)
+
+
+def input_tokens(script: str) -> int:
+    """Tokens the script takes, counted high: one per character (a text tokenizer packs
+    English several characters to a token and Chinese about one)."""
+    return len(script)
+
+
+def fits(chars: int, audio_seconds: float, requested: int | None = None) -> bool:
+    """Whether a request with `chars` characters of script, and the output asked for its
+    expected audio, stays within the model's window."""
+    return chars + max_tokens(audio_seconds, requested) <= TOKEN_LIMIT
+
+
+def piece_chars(max_seconds: float, speed: float = 1.0, requested: int | None = None) -> int:
+    """The most characters one request's script may hold when it is sized for `max_seconds`
+    of audio: few enough that, whatever the script (Chinese is the slowest to say), its
+    expected audio stays within `max_seconds` and it fits the window beside that output."""
+    by_time = int(max_seconds * ZH_CHARS_PER_S * speed)
+    return max(1, min(by_time, TOKEN_LIMIT - max_tokens(max_seconds, requested)))
+
+
+def max_tokens_problem(value: int) -> str | None:
+    """A producer's `max_tokens`, judged against the window it shares with the script."""
+    most = TOKEN_LIMIT - MIN_SCRIPT_TOKENS
+    if value <= most:
+        return None
+    return (f"input + output must stay within {TOKEN_LIMIT} tokens, so max_tokens is at most "
+            f"{most}, leaving {MIN_SCRIPT_TOKENS} for the script; got {value}")

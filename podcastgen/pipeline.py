@@ -59,14 +59,16 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
     root = source.project_root(path)
     doc = source.load(path, root, options.allow_outside,
                       template=TemplateInput(options.data, options.variables))
-    episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside)
+    project = config.project_config(root)
+    episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside,
+                       project=project.providers)
     missing = sorted({s.provider for s in episode.speakers.values()} - set(REGISTRY))
     if missing:
         raise InputError(f"{source.show_path(path)}: provider {', '.join(missing)} is not "
                          "available in this version; build with --draft to preview every "
                          "speaker with local voices")
     deliver.check_templates(episode, allow_outside=options.allow_outside)
-    used, project = {s.provider for s in episode.speakers.values()}, config.project_config(root)
+    used = {s.provider for s in episode.speakers.values()}
     if not options.draft:  # a draft sends nothing
         config.check_destinations(used, project)
         config.check_episode_urls(episode.providers, doc, project)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import moss
 from .episode import Episode, Speaker, Turn
+from .errors import InputError
 from .providers import REGISTRY, Job
 from .text import split_text
 
@@ -31,8 +33,9 @@ def compile_episode(episode: Episode) -> Plan:
         if not isinstance(item, Turn):
             continue
         speaker = episode.speakers[item.speaker]
+        speed = item.speed if item.speed is not None else speaker.speed
         first = len(jobs)
-        for chunk in chunks_for(speaker, item.text):
+        for chunk in chunks_for(speaker, item.text, speed):
             jobs.append(Job(
                 index=len(jobs),
                 turns=(index,),
@@ -41,8 +44,8 @@ def compile_episode(episode: Episode) -> Plan:
                 provider=speaker.provider,
                 voice=speaker.voice or "",
                 model=speaker.model,
-                speed=item.speed if item.speed is not None else speaker.speed,
-                options=speaker.options,
+                speed=speed,
+                options=_sized(speaker, chunk, speed, item.where),
                 where=item.where,
                 emotion=item.emotion,
                 instruction=item.instruction,
@@ -52,14 +55,35 @@ def compile_episode(episode: Episode) -> Plan:
     return Plan(tuple(jobs), turn_jobs)
 
 
-def chunks_for(speaker: Speaker, text: str) -> list[str]:
+def chunks_for(speaker: Speaker, text: str, speed: float = 1.0) -> list[str]:
     """`text` split at sentence boundaries to fit the speaker's provider and model limits."""
     provider = REGISTRY.get(speaker.provider)
-    max_chars, max_bytes = provider.limits(speaker.model) if provider else (None, None)
+    max_chars, max_bytes = provider.limits(speaker.model, speed, dict(speaker.options)) \
+        if provider else (None, None)
     return split_text(text, max_chars, max_bytes) or [text]
 
 
-def _references(speaker: Speaker) -> tuple[tuple[Path, str], ...]:
+def _sized(speaker: Speaker, text: str, speed: float, where: str) -> tuple[tuple[str, Any], ...]:
+    """The speaker's options; a MOSS-TTSD request also gets the max_tokens its text needs."""
+    if speaker.model != moss.MODEL:
+        return speaker.options
+    options = dict(speaker.options)
+    return _moss_options(options, text, moss.expected_seconds(text, speed), where)
+
+
+def _moss_options(options: dict[str, Any], script: str, seconds: float,
+                  where: str) -> tuple[tuple[str, Any], ...]:
+    """`options` with max_tokens for `seconds` of expected audio (the producer's own value
+    when larger), checked against the window it shares with the script."""
+    options["max_tokens"] = moss.max_tokens(seconds, options.get("max_tokens"))
+    if moss.input_tokens(script) + options["max_tokens"] > moss.TOKEN_LIMIT:
+        raise InputError(f"{where}: this MOSS-TTSD request's {len(script)} characters and "
+                         f"max_tokens {options['max_tokens']} exceed its {moss.TOKEN_LIMIT} "
+                         "tokens; lower max_tokens or shorten the turn")
+    return tuple(sorted(options.items()))
+
+
+def _references(speaker: Speaker) -> tuple[tuple[Path | str, str], ...]:
     ref = speaker.reference
     return ((ref.audio, ref.text),) if ref else ()
 
@@ -75,6 +99,10 @@ class Block:
 
     def speakers(self) -> set[str]:
         return {turn.speaker for _, turn, _ in self.lines}
+
+    def chars(self) -> int:
+        """The script's length: each turn's text and its speaker tag (at most)."""
+        return sum(len(text) + moss.TAG_CHARS for _, _, text in self.lines)
 
     def add(self, index: int, turn: Turn, text: str, seconds: float) -> None:
         if self.lines and self.lines[-1][0] == index:  # the rest of a turn split at sentences
@@ -95,21 +123,26 @@ def dialogue_plan(episode: Episode) -> Plan:
 
 
 def dialogue_blocks(episode: Episode) -> list[Block]:
-    """Group turns into blocks: a chapter, pause or sound ends one, as does a third speaker
-    or going over `synthesis.block_seconds` of expected audio (a longer turn is split at
-    sentence ends across blocks)."""
+    """Group turns into blocks: a chapter, pause or sound ends one, as does a third speaker,
+    going over `synthesis.block_seconds` of expected audio, or a script that would leave too
+    little of MOSS-TTSD's token window for that audio (a longer turn is split at sentence
+    ends across blocks)."""
     budget, speed = episode.synthesis.block_seconds, episode.synthesis.speed
+    requested = dict(episode.synthesis.options).get("max_tokens")
+    piece = moss.piece_chars(budget, speed, requested) - moss.TAG_CHARS
     blocks: list[Block] = []
     block = Block([])
     for index, item in enumerate(episode.script):
         if not isinstance(item, Turn):
             blocks, block = blocks + [block], Block([])
             continue
-        for text in moss.chunks(item.text, budget * speed):
+        for text in moss.chunks(item.text, budget * speed, piece):
             seconds = moss.expected_seconds(text, speed)
             cast = block.speakers() | {item.speaker}
             if block.lines and (len(cast) > moss.MAX_SPEAKERS or
-                                block.seconds + seconds > budget):
+                                block.seconds + seconds > budget or not moss.fits(
+                                    block.chars() + len(text) + moss.TAG_CHARS,
+                                    block.seconds + seconds, requested)):
                 blocks, block = blocks + [block], Block([])
             block.add(index, item, text, seconds)
     return [b for b in blocks + [block] if b.lines]
@@ -120,19 +153,18 @@ def block_job(episode: Episode, index: int, block: Block) -> Job:
     cast = _cast(episode, block)
     slot = {sid: n for n, sid in enumerate(cast, 1)}
     first = block.lines[0][1]
-    options = dict(episode.synthesis.options)
-    options["max_tokens"] = max(int(options.get("max_tokens", 0)),
-                                moss.max_tokens(block.seconds))
+    text = moss.script([(slot[t.speaker], text) for _, t, text in block.lines])
     return Job(
         index=index,
         turns=tuple(i for i, _, _ in block.lines),
         speaker="+".join(cast),
-        text=moss.script([(slot[t.speaker], text) for _, t, text in block.lines]),
+        text=text,
         provider=episode.synthesis.provider,
         voice="",
         model=episode.synthesis.model,
         speed=episode.synthesis.speed,
-        options=tuple(sorted(options.items())),
+        options=_moss_options(dict(episode.synthesis.options), text, block.seconds,
+                              first.where),
         where=first.where,
         parts=tuple(text for _, _, text in block.lines),
         references=tuple(_slot_reference(episode.speakers[sid], n) for sid, n in slot.items()),
@@ -148,7 +180,7 @@ def _cast(episode: Episode, block: Block) -> list[str]:
     return [sid for sid in episode.speakers if sid in speaking]
 
 
-def _slot_reference(speaker: Speaker, slot: int) -> tuple[Path, str]:
+def _slot_reference(speaker: Speaker, slot: int) -> tuple[Path | str, str]:
     ref = speaker.reference
     if ref is None:  # validation requires one in dialogue mode
         raise ValueError(f"dialogue speaker {speaker.id} has no reference")

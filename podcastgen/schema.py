@@ -42,6 +42,7 @@ class Checker:
         self.draft = False
         self.dialogue = False  # synthesis.mode is dialogue: turns are voiced in blocks
         self.declared: set[str] | None = set()  # speaker ids written, valid or not
+        self.configs: dict[str, Any] = {}  # provider -> its ProviderConfig from the files
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 

@@ -14,6 +14,8 @@ from . import episode as ep
 from . import config, settings
 from .providers import KNOWN
 from .providers.local import VOICES as LOCAL_VOICES
+from .providers.openai import FORMATS as OPENAI_FORMATS, MODEL_KEYS as OPENAI_MODEL_KEYS
+from .providers.openai import OpenAIProvider
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TEXT = {"type": "string", "pattern": r"\S"}
@@ -41,6 +43,7 @@ TOP = {
     "feed": {"$ref": "#/$defs/feed"},
     "script": {"$ref": "#/$defs/script"},
     "providers": {"type": "object", "propertyNames": {"enum": list(KNOWN)},
+                  "properties": {"openai": {"$ref": "#/$defs/openai_config"}},
                   "additionalProperties": {"$ref": "#/$defs/provider_config"}},
 }
 SPEAKER = {"name": TEXT, "voice": TEXT, "provider": {"enum": list(KNOWN)}, "model": TEXT,
@@ -49,7 +52,13 @@ TURN = {"text": TEXT, "emotion": TEXT, "instruction": TEXT, "speed": SPEED}
 SYNTHESIS = {"provider": {"enum": list(KNOWN)}, "model": {"anyOf": [TEXT, {"type": "null"}]},
              "mode": {"enum": ["turns", "dialogue"]}, "speed": SPEED, "options": ANY_MAP,
              "block_seconds": _number(20, 600)}
-REFERENCE = {"audio": PATH, "text": TEXT}
+REFERENCE = {"audio": {**PATH, "description": "a file, relative to this YAML file, or (for "
+                       "siliconflow) an http(s) URL"}, "text": TEXT}
+PROVIDER = {"base_url": {"type": "string", "pattern": "^https?://"},
+            **{k: _number(lo, hi, whole) for k, (lo, hi, whole) in config.NUMBERS.items()}}
+OPENAI_MODEL = {"voices": {**_list_of(TEXT), "minItems": 1},
+                "formats": {**_list_of({"enum": list(OPENAI_FORMATS)}), "minItems": 1},
+                "instructions": {"type": "boolean"}, "sse": {"type": "boolean"}}
 GAIN = _number(*settings.GAIN_DB)
 FADE = _number(0, settings.MAX_FADE_S)
 MUSIC = {"file": PATH, "gain": GAIN, "fade_in": FADE, "fade_out": FADE, "crossfade": FADE}
@@ -132,9 +141,11 @@ def episode_schema(*, show: bool = False) -> dict[str, Any]:
             "music": {"anyOf": [PATH, _mapping(settings.MUSIC_KEYS, MUSIC, required=("file",))]},
             "bed": {"anyOf": [PATH, _mapping(settings.BED_KEYS, BED, required=("file",))]},
             "feed": _mapping(settings.FEED_KEYS, FEED),
-            "provider_config": _mapping(config.ENTRY_KEYS, {
-                "base_url": {"type": "string", "pattern": "^https?://"},
-                **{k: _number(lo, hi, whole) for k, (lo, hi, whole) in config.NUMBERS.items()}}),
+            "provider_config": _mapping(config.ENTRY_KEYS, PROVIDER),
+            "openai_config": _mapping((*config.ENTRY_KEYS, *OpenAIProvider.config_keys), {
+                **PROVIDER, "models": {
+                "type": "object", "additionalProperties": {
+                    "anyOf": [{"type": "null"}, _mapping(OPENAI_MODEL_KEYS, OPENAI_MODEL)]}}}),
             "sound": {"anyOf": [PATH, _mapping(ep.SOUND_KEYS, {"file": PATH, "gain": GAIN},
                                                required=("file",))]},
             "script": _script(),

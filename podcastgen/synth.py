@@ -54,6 +54,8 @@ def synthesize(jobs: tuple[Job, ...], stats: SynthStats,
                 results[i] = replace(hit, cached=True)
                 stats.cached += 1
     missing = [i for i, r in enumerate(results) if r is None]
+    for name, provider in providers.items():  # what only a service's free lists can refuse
+        provider.preflight([jobs[i] for i in missing if jobs[i].provider == name])
     if options.progress:
         options.progress.start(len(jobs), len(jobs) - len(missing))
     if missing:

@@ -86,11 +86,13 @@ def _rel(path: Path, root: Path) -> str:
 
 def to_clone(episode: Any) -> Iterator[tuple[str, Any, str | None]]:
     """(speaker id, speaker, model) for each speaker whose voice a build makes from its
-    reference clip: a per-turn model that can clone, a reference, and no voice given."""
+    reference clip: a per-turn model that can clone, a reference file, and no voice given (a
+    reference by URL is sent with every request instead)."""
     for sid, speaker in episode.speakers.items():
         cls = REGISTRY.get(speaker.provider)
         model = speaker.model or (cls.default_model if cls else None)
-        if speaker.voice or not speaker.reference or not cls or not cls.can_clone:
+        if speaker.voice or not speaker.reference or not cls or not cls.can_clone \
+                or not isinstance(speaker.reference.audio, Path):
             continue
         if episode.synthesis.mode == "dialogue" and model == DIALOGUE_MODEL:
             continue  # MOSS-TTSD takes the clip itself with every block

@@ -43,8 +43,9 @@ def check_siliconflow(body: dict[str, Any]) -> None:
     if "voice" in body:
         voice = body["voice"]
         assert voice.startswith("speech:") or voice in {f"{model}:{v}" for v in SF_VOICES}
-    for ref in body.get("references", []):
-        assert set(ref) == {"audio", "text"} and DATA_URI.match(ref["audio"])
+    for ref in body.get("references", []):  # a data-URI or a URL, as the schema says
+        assert set(ref) == {"audio", "text"}
+        assert DATA_URI.match(ref["audio"]) or re.match(r"^https?://\S+$", ref["audio"])
     fmt = body.get("response_format", "mp3")
     assert fmt in SF_RATES and body.get("sample_rate", SF_RATES[fmt][-1]) in SF_RATES[fmt]
     assert 0.25 <= body.get("speed", 1) <= 4 and -10 <= body.get("gain", 0) <= 10
@@ -55,14 +56,14 @@ def check_siliconflow(body: dict[str, Any]) -> None:
 
 
 def check_openai(body: dict[str, Any]) -> None:
-    allowed = {"model", "input", "voice", "instructions", "response_format", "speed",
-               "stream_format"}
-    assert set(body) <= allowed and {"model", "input", "voice"} <= set(body)
+    """The relay's document (seed 001), and nothing else."""
+    assert set(body) <= {"model", "input", "voice", "response_format", "speed"}
+    assert {"model", "input", "voice"} <= set(body)
+    assert body["model"] in ("tts-1", "tts-1-hd")
     assert 1 <= len(body["input"]) <= 4096
-    assert body.get("response_format", "mp3") in ("mp3", "opus", "aac", "flac", "wav", "pcm")
+    assert body["voice"] in ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
+    assert body.get("response_format", "mp3") in ("mp3", "opus", "aac", "flac")
     assert 0.25 <= body.get("speed", 1) <= 4
-    if body["model"] in ("tts-1", "tts-1-hd"):
-        assert "instructions" not in body and body.get("stream_format") != "sse"
 
 
 def check_stepfun(body: dict[str, Any]) -> None:

@@ -32,6 +32,14 @@ def emu(server):
     return server
 
 
+@pytest.fixture()
+def full_openai(emu):
+    """The emulator's OpenAI speaking OpenAI's own endpoint (gpt-4o-mini-tts, newer voices,
+    wav/pcm, instructions, SSE) rather than the relay's document, until the next reset."""
+    emu.providers["openai"].profile = "openai"
+    return emu
+
+
 @pytest.fixture(scope="module")
 def http():
     with httpx.Client(timeout=20) as client:
@@ -62,6 +70,12 @@ def cosy(text: str = "Hello there. This is a test of the emulator.", **extra) ->
 
 
 def openai(text: str = "Hello from the emulator.", **extra) -> dict:
+    """A request as the relay's document allows it."""
+    return {"model": "tts-1", "input": text, "voice": "alloy", **extra}
+
+
+def openai_full(text: str = "Hello from the emulator.", **extra) -> dict:
+    """A request only OpenAI's own endpoint takes (see full_openai)."""
     return {"model": "gpt-4o-mini-tts", "input": text, "voice": "coral", **extra}
 
 

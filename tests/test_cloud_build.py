@@ -34,14 +34,11 @@ script:
 """,
     "openai": """\
 speakers:
-  alex: {provider: openai, voice: onyx, options: {stream_format: sse}}
-  anna: {provider: openai, voice: nova, model: tts-1, options: {response_format: pcm}}
+  alex: {provider: openai, voice: onyx}
+  anna: {provider: openai, voice: nova, model: tts-1-hd, options: {response_format: mp3}}
 script:
-  - alex:
-      text: Welcome back to the show.
-      emotion: cheerful
-      instruction: Speak warmly.
-  - anna: Glad to be here.
+  - alex: Welcome back to the show.
+  - anna: {text: Glad to be here., speed: 1.2}
   - alex: Let us begin.
 """,
     "stepfun": """\
@@ -73,9 +70,8 @@ FIRST_TURN = {
                     "FunAudioLLM/CosyVoice2-0.5B:alex", "input": "Can you say it with a happy "
                     "emotion? Speak warmly.<|endofprompt|>Welcome back to the show.",
                     "response_format": "wav", "sample_rate": 24000, "stream": True},
-    "openai": {"model": "gpt-4o-mini-tts", "voice": "onyx", "input": "Welcome back to the show.",
-               "instructions": "Sound cheerful. Speak warmly.", "response_format": "wav",
-               "stream_format": "sse"},
+    "openai": {"model": "tts-1", "voice": "onyx", "input": "Welcome back to the show.",
+               "response_format": "flac"},
     "stepfun": {"model": "stepaudio-2.5-tts", "voice": "cixingnansheng", "input": "欢迎回到节目。",
                 "instruction": "语气温暖", "response_format": "wav", "sample_rate": 24000,
                 "stream_format": "sse"},

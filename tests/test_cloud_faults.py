@@ -1,6 +1,7 @@
-"""Failing providers, against the emulator: transient faults never lose or duplicate a turn
-(the decoded episode equals a fault-free build), and each permanent error is one line naming
-the turn, the provider's message and its trace id, exit 1, no output, and never the key."""
+"""Failing providers, against the emulator: transient faults of every kind, errors answered
+with HTTP 200 included, never lose or duplicate a turn (the decoded episode equals a fault-free
+build), and each permanent error is one line naming the turn, the provider's message and its
+trace id, exit 1, no output, and never the key."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ RATE = 24000
 SPEAKERS = """\
 speakers:
   sf: {provider: siliconflow, voice: alex, options: {response_format: pcm, sample_rate: 24000}}
-  oa: {provider: openai, voice: nova, options: {response_format: pcm}}
+  oa: {provider: openai, voice: nova}
   sp: {provider: stepfun, voice: cixingnansheng, options: {response_format: pcm}}
   cz: {provider: coze, voice: "7426720361733144585", options: {response_format: pcm}}
 """
@@ -40,11 +41,15 @@ def test_a_quarter_of_requests_failing_changes_nothing(cloud: Emulator) -> None:
     assert build("ep.yaml", "-o", "clean", "-q", "--no-cache") == 0
     cloud.log.clear()
     cloud.chaos(0.25, seed=7)  # every transient kind each provider has, mixed
+    for n, provider in enumerate(("siliconflow", "openai", "stepfun", "coze"), 4):
+        cloud.fail(provider, "200_error", match=f"Turn {n} ")  # and surely one of these each
     assert build("ep.yaml", "-o", "faulty", "-q", "--no-cache") == 0
     entries = cloud.log.speech()
     failed = [e for e in entries if e.fault]
     assert 0.18 <= len(failed) / len(entries) <= 0.32
-    assert len({e.fault for e in failed}) >= 6  # mixed kinds
+    assert len({e.fault for e in failed}) >= 8  # mixed kinds
+    assert {(e.provider, e.status) for e in failed if e.fault == "200_error"} == {
+        (p, 200) for p in ("siliconflow", "openai", "stepfun", "coze")}
     answered = [e.json["input"] for e in cloud.log.speech(ok=True)]
     assert sorted(answered) == sorted(texts)  # each turn voiced exactly once
     clean = ffmpeg.decode(Path("clean/ep.mp3"), RATE)

@@ -14,7 +14,20 @@ import pytest
 
 from podcastgen.emulator import Emulator, spoken_seconds
 
-from .emu_helpers import COSY, MOSS, SPEECH, cosy, emu, http, openai, post, probe, server  # noqa: F401
+from .emu_helpers import (  # noqa: F401
+    COSY,
+    MOSS,
+    SPEECH,
+    cosy,
+    emu,
+    full_openai,
+    http,
+    openai,
+    openai_full,
+    post,
+    probe,
+    server,
+)
 
 # -- the basics --------------------------------------------------------------------------------
 
@@ -99,9 +112,9 @@ def test_siliconflow_unknown_field_is_20012(emu, http):
                         "message": "emotion: unknown field (additional properties are not allowed)"}
 
 
-def test_sse_stream_carries_the_audio_in_deltas(emu, http, tmp_path):
-    body = {"model": "gpt-4o-mini-tts", "input": "Streaming works.", "voice": "coral",
-            "response_format": "pcm", "stream_format": "sse"}
+def test_sse_stream_carries_the_audio_in_deltas(full_openai, http, tmp_path):
+    emu = full_openai
+    body = openai_full("Streaming works.", response_format="pcm", stream_format="sse")
     r = post(http, emu, "openai", body)
     assert r.headers["content-type"] == "text/event-stream"
     events = [json.loads(line[6:]) for line in r.text.splitlines()
@@ -132,8 +145,9 @@ def test_every_provider_format_decodes_at_its_rate(emu, http, tmp_path, provider
     assert expected < len(samples) / got_rate < expected + 0.6
 
 
-def test_openai_pcm_is_raw_24k_s16le_of_the_logged_length(emu, http):
-    r = post(http, emu, "openai", openai(response_format="pcm"))
+def test_openai_pcm_is_raw_24k_s16le_of_the_logged_length(full_openai, http):
+    emu = full_openai
+    r = post(http, emu, "openai", openai_full(response_format="pcm"))
     assert r.headers["content-type"] == "audio/pcm"
     assert abs(len(r.content) / 2 - emu.log[-1].audio["duration_s"] * 24000) <= 2
     assert len(r.content) % 2 == 0
@@ -218,13 +232,14 @@ def test_siliconflow_stream_arrives_in_chunks(emu, http, tmp_path):
     assert rate == 44100 and abs(len(samples) / rate - emu.log[-1].audio["duration_s"]) < 0.01
 
 
-def test_encodes_are_bit_exact_not_just_memoised(emu, http):
+def test_encodes_are_bit_exact_not_just_memoised(full_openai, http):
     from podcastgen.emulator import speech
 
     for fmt in ("mp3", "opus", "flac", "aac", "wav"):
-        first = post(http, emu, "openai", openai(response_format=fmt)).content
+        body = openai_full(response_format=fmt)
+        first = post(http, full_openai, "openai", body).content
         speech._memo.clear()
-        assert post(http, emu, "openai", openai(response_format=fmt)).content == first, fmt
+        assert post(http, full_openai, "openai", body).content == first, fmt
 
 
 def test_slow_requests_do_not_block_each_other():

@@ -17,7 +17,18 @@ from podcastgen import ffmpeg
 from podcastgen.emulator import Emulator
 from podcastgen.errors import AudioError
 
-from .emu_helpers import SPEECH, auth, cosy, emu, http, openai, post, server  # noqa: F401
+from .emu_helpers import (  # noqa: F401
+    SPEECH,
+    auth,
+    cosy,
+    emu,
+    full_openai,
+    http,
+    openai,
+    openai_full,
+    post,
+    server,
+)
 
 SF_LIMIT = ("Request was rejected due to rate limiting. If you want more, please contact "
             "contact@siliconflow.cn. Details:TPM limit reached.")
@@ -55,6 +66,16 @@ SHAPES = [
     ("coze", "4101", 200, {"code": 4101, "msg": "The token you entered does not have the "
                                                 "required permission"}),
     ("coze", "4200", 200, {"code": 4200, "msg": "The requested resource does not exist"}),
+    # failures answered with HTTP 200 and an error body
+    ("openai", "200_error", 200, {"error": {
+        "message": "The server had an error while processing your request. Sorry about that!",
+        "type": "server_error", "param": None, "code": None}}),
+    ("stepfun", "200_error", 200, {"error": {"message": "the service failed, please retry later",
+                                             "type": "server_error"}}),
+    ("siliconflow", "200_error", 200, {"code": 50505, "data": "", "message": "Model service "
+                                       "overloaded. Please try again later."}),
+    ("coze", "200_error", 200, {"code": 5000, "msg": "The service is busy, please try again "
+                                                     "later"}),
 ]
 TRACE = {"siliconflow": "x-siliconcloud-trace-id", "openai": "x-request-id",
          "stepfun": "x-request-id", "coze": "x-tt-logid"}
@@ -120,12 +141,13 @@ def test_truncated_stream_ends_without_its_last_chunk(emu, http):
         post(http, emu, "siliconflow", cosy(stream=True))
 
 
-def test_truncated_sse_never_says_done(emu, http):
+def test_truncated_sse_never_says_done(full_openai, http):
+    emu = full_openai
     emu.fail("openai", "truncated")
     lines: list[str] = []
     with pytest.raises(httpx.RemoteProtocolError), http.stream(
             "POST", emu.base_url("openai") + "/audio/speech",
-            json=openai(stream_format="sse"), headers=auth(emu, "openai")) as r:
+            json=openai_full(stream_format="sse"), headers=auth(emu, "openai")) as r:
         lines.extend(r.iter_lines())
     events = [json.loads(x[6:])["type"] for x in lines if x.startswith("data: {")]
     assert events and set(events) == {"speech.audio.delta"}
@@ -142,9 +164,11 @@ def test_bad_audio_is_a_200_that_does_not_decode(emu, http, tmp_path, fmt):
         ffmpeg.decode(tmp_path / "bad", rate)
 
 
-def test_bad_pcm_is_an_odd_handful_of_bytes(emu, http):
+def test_bad_pcm_is_an_odd_handful_of_bytes(full_openai, http):
+    emu = full_openai
     emu.fail("openai", "bad_audio")
-    events = post(http, emu, "openai", openai(response_format="pcm", stream_format="sse")).text
+    events = post(http, emu, "openai", openai_full(response_format="pcm",
+                                                   stream_format="sse")).text
     pcm = b"".join(base64.b64decode(json.loads(x[6:])["audio"])
                    for x in events.splitlines() if x.startswith("data: {"))
     assert len(pcm) == 1001

@@ -13,8 +13,10 @@ from .emu_helpers import (  # noqa: F401
     cosy,
     coze,
     emu,
+    full_openai,
     http,
     openai,
+    openai_full,
     post,
     server,
     stepfun,
@@ -79,26 +81,50 @@ def oa(message: str, param: str | None, status: int = 400, code: str | None = No
 
 
 OPENAI = [
-    (openai(model="tts-1", instructions="calm"),
+    (openai_full(model="tts-1", instructions="calm"),
      oa("instructions is not supported with model tts-1", "instructions")),
-    (openai(emotion="happy"), oa("Unrecognized request argument supplied: emotion", "emotion")),
-    (openai(model="tts-2"), oa("The model `tts-2` does not exist or you do not have access to "
-                               "it.", "model", 404, "model_not_found")),
-    (openai("x" * 4097), oa("input must be at most 4096 characters, got 4097", "input")),
-    (openai(voice="bob"), oa("voice must be one of alloy, ash, ballad, coral, echo, fable, onyx, "
-                             "nova, sage, shimmer, verse, marin, cedar, got 'bob'", "voice")),
-    (openai(model="tts-1-hd", voice="marin"),
+    (openai_full(emotion="happy"),
+     oa("Unrecognized request argument supplied: emotion", "emotion")),
+    (openai_full(model="tts-2"), oa("The model `tts-2` does not exist or you do not have "
+                                    "access to it.", "model", 404, "model_not_found")),
+    (openai_full("x" * 4097), oa("input must be at most 4096 characters, got 4097", "input")),
+    (openai_full(voice="bob"), oa("voice must be one of alloy, ash, ballad, coral, echo, fable, "
+                                  "onyx, nova, sage, shimmer, verse, marin, cedar, got 'bob'",
+                                  "voice")),
+    (openai_full(model="tts-1-hd", voice="marin"),
      oa("voice marin is not available with model tts-1-hd", "voice")),
-    (openai(model="tts-1", voice="alloy", stream_format="sse"),
+    (openai_full(model="tts-1", voice="alloy", stream_format="sse"),
      oa("stream_format sse is not supported with model tts-1", "stream_format")),
-    (openai(speed=0.2), oa("speed must be between 0.25 and 4, got 0.2", "speed")),
-    (openai(response_format="ogg"), oa("response_format must be one of mp3, opus, aac, flac, "
-                                       "wav, pcm, got 'ogg'", "response_format")),
+    (openai_full(speed=0.2), oa("speed must be between 0.25 and 4, got 0.2", "speed")),
+    (openai_full(response_format="ogg"), oa("response_format must be one of mp3, opus, aac, "
+                                            "flac, wav, pcm, got 'ogg'", "response_format")),
 ]
 
 
 @pytest.mark.parametrize("body, expected", OPENAI)
-def test_openai_rejects_with_invalid_request_error(emu, http, body, expected):
+def test_openai_rejects_with_invalid_request_error(full_openai, http, body, expected):
+    check(http, full_openai, "openai", body, expected)
+
+
+# a relay that serves exactly what its document lists (the emulator's default)
+RELAY = [
+    (openai(instructions="calm"),
+     oa("Unrecognized request argument supplied: instructions", "instructions")),
+    (openai(stream_format="audio"),
+     oa("Unrecognized request argument supplied: stream_format", "stream_format")),
+    (openai_full(), oa("The model `gpt-4o-mini-tts` does not exist or you do not have access "
+                       "to it.", "model", 404, "model_not_found")),
+    (openai(voice="coral"), oa("voice must be one of alloy, echo, fable, onyx, nova, shimmer, "
+                               "got 'coral'", "voice")),
+    (openai(response_format="wav"), oa("response_format must be one of mp3, opus, aac, flac, "
+                                       "got 'wav'", "response_format")),
+    (openai(response_format="pcm"), oa("response_format must be one of mp3, opus, aac, flac, "
+                                       "got 'pcm'", "response_format")),
+]
+
+
+@pytest.mark.parametrize("body, expected", RELAY)
+def test_openai_relay_is_exactly_as_strict_as_its_document(emu, http, body, expected):
     check(http, emu, "openai", body, expected)
 
 
@@ -182,7 +208,8 @@ def check(http, emu, provider: str, body: dict, expected: tuple[int, object]) ->
         REF, {"audio": "https://example.org/anna.mp3", "text": "[S2]Hi."}]}),
     ("siliconflow", {"model": "IndexTeam/IndexTTS-2", "input": "Hi.",
                      "voice": "IndexTeam/IndexTTS-2:bella", "speed": 0.25, "gain": 10}),
-    ("openai", openai(instructions="Speak warmly.", speed=4, response_format="wav")),
+    ("openai", openai("x" * 4096, model="tts-1-hd", voice="shimmer", speed=4,
+                      response_format="flac")),
     ("stepfun", stepfun(model=V25, instruction="温柔地说", volume=0.1, sample_rate=48000,
                         pronunciation_map={"tone": ["阿胶/e1胶"]}, speed=2)),
     ("stepfun", stepfun(voice_label={"style": "慢速"}, markdown_filter=True)),

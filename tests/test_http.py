@@ -53,6 +53,28 @@ def reply(status: int, body: object = b"", headers: dict[str, str] | None = None
     (200, {"code": 4101, "msg": "permission"}, False),
     (200, {"code": 4200, "msg": "not found"}, False),
     (422, {"error": {"message": "no"}}, False),
+    # an error body is classified by its kind whatever the status, 200 included
+    (200, {"error": {"message": "m", "type": "server_error", "code": None}}, True),
+    (200, {"error": {"message": "m", "type": "requests", "code": "rate_limit_exceeded"}}, True),
+    (200, {"error": {"message": "m", "type": "overloaded_error"}}, True),
+    (200, {"error": {"message": "m", "type": "timeout"}}, True),
+    (200, {"error": {"message": "m", "type": "upstream_error"}}, True),
+    (200, {"error": {"message": "m", "type": "something_new"}}, True),  # unknown: transient
+    (200, {"error": "the upstream went away"}, True),
+    (200, {"code": 50505, "message": "Model service overloaded."}, True),
+    (200, {"code": 5000, "msg": "The service is busy"}, True),
+    (400, {"error": {"message": "m", "type": "server_error"}}, True),
+    (200, {"error": {"message": "m", "type": "invalid_request_error", "code": None}}, False),
+    (200, {"error": {"message": "m", "type": "invalid_request_error",
+                     "code": "invalid_api_key"}}, False),
+    (200, {"error": {"message": "m", "type": "authentication_error"}}, False),
+    (200, {"error": {"message": "m", "type": "request_params_invalid"}}, False),
+    (200, {"error": {"message": "m", "type": "censorship_block"}}, False),
+    (200, {"error": {"message": "m", "type": "content_policy_violation"}}, False),
+    (429, {"error": {"message": "m", "type": "insufficient_quota",
+                     "code": "insufficient_quota"}}, False),
+    (200, {"code": 20012, "message": "bad field", "data": "x"}, False),
+    (503, {"error": {"message": "m", "type": "permission_denied"}}, False),
 ])
 def test_retry_classification(status: int, body: object, retryable: bool) -> None:
     with pytest.raises(http.Failure) as caught:
@@ -156,7 +178,7 @@ def test_retries_count_attempts_and_honour_hints(instant: list[float]) -> None:
     assert waits[0] == 0.04 and 1.0 * 0.75 <= waits[1] <= 1.0
     assert seen[0].url == "http://unit.test/v1/audio/speech"
     assert seen[0].headers["authorization"] == f"Bearer {KEY}"
-    assert json.loads(seen[0].content) == {"model": "gpt-4o-mini-tts", "input":
+    assert json.loads(seen[0].content) == {"model": "tts-1", "input":
                                            "Hello there, friend.", "voice": "nova",
                                            "response_format": "pcm"}
 

@@ -90,8 +90,10 @@ def test_a_url_in_an_exception_text() -> None:
 
 def test_an_event_stream_error() -> None:
     event = json.dumps({"type": "speech.audio.error", "error": {"message": f"{KEY} revoked"}})
-    config = ProviderConfig("openai", base_url="http://unit.test/v1", api_key=KEY, max_retries=0)
-    job = Job(0, (3,), "oa", "Hi.", "openai", "nova", where="ep.yaml:7",
+    model = {"formats": ["pcm"], "sse": True}  # a relay declared to stream, as SSE needs
+    config = ProviderConfig("openai", base_url="http://unit.test/v1", api_key=KEY, max_retries=0,
+                            models={"gpt-4o-mini-tts": model})
+    job = Job(0, (3,), "oa", "Hi.", "openai", "nova", model="gpt-4o-mini-tts", where="ep.yaml:7",
               options=(("response_format", "pcm"), ("stream_format", "sse")))
     transport = httpx.MockTransport(lambda request: httpx.Response(
         200, content=f"data: {event}\n\n".encode()))

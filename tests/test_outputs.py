@@ -163,7 +163,7 @@ def test_a_disk_that_fills_during_the_build_is_one_line(
 def test_an_io_failure_while_writing_outputs_is_one_line_naming_the_file(
         project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         number: int) -> None:
-    def failing(stage: Path, *args: object) -> None:
+    def failing(stage: Path, *args: object, **kwargs: object) -> None:
         raise OSError(number, os.strerror(number), str(stage / "ep.vtt"))
 
     monkeypatch.setattr(deliver, "write_sidecars", failing)

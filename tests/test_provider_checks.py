@@ -48,7 +48,8 @@ CASES = [
     ("openai-instruction-tts1", "speakers:\n  alex: {provider: openai, voice: nova, model: "
      "tts-1}\nscript:\n  - alex: {text: Hi., instruction: calm}\n", "ep.yaml:5: "
      "script.0.alex.instruction: tts-1 takes no instructions, so instruction cannot be "
-     "honoured; remove it or use gpt-4o-mini-tts"),
+     "honoured; remove it, or declare instructions: true for tts-1 under "
+     "providers.openai.models in podcastgen.yaml if the service takes it"),
     ("openai-reference-only", "speakers:\n  alex:\n    provider: openai\n    reference: "
      "{audio: clip.wav, text: Hi.}\n" + SCRIPT, "ep.yaml:5: speakers.alex.reference: openai "
      "cannot make a voice from a reference clip; give the speaker a voice"),

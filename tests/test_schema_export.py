@@ -137,7 +137,7 @@ def test_the_schema_has_exactly_the_keys_the_validator_accepts(
         ("script", "*", "sound"): list(defs["sound"]["anyOf"][1]["properties"]),
         ("script", "*", "a"): list(defs["turn"]["anyOf"][1]["properties"]),
         ("providers",): schema["properties"]["providers"]["propertyNames"]["enum"],
-        ("providers", "openai"): list(defs["provider_config"]["properties"]),
+        ("providers", "openai"): list(defs["openai_config"]["properties"]),
     }
     assert {k: sorted(v) for k, v in seen.items()} == {k: sorted(v) for k, v in expected.items()}
 

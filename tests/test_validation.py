@@ -208,7 +208,7 @@ def test_draft_moves_cloud_speakers_to_distinct_local_voices(
         title: Draft
         speakers:
           alex: {voice: joe-calm}
-          anna: {provider: openai, voice: nova}
+          anna: {provider: openai, voice: nova, model: gpt-4o-mini-tts}
           wei:
             provider: siliconflow
             reference: {audio: voice.wav, text: Hello.}
@@ -218,6 +218,7 @@ def test_draft_moves_cloud_speakers_to_distinct_local_voices(
               text: Two.
               instruction: cheerful
           - wei: Three.
+        providers: {openai: {models: {gpt-4o-mini-tts: {instructions: true}}}}
         """))
     with pytest.raises(Exception, match="^ep.yaml: openai needs an API key: set OPENAI_API_KEY "
                        "in the environment"):

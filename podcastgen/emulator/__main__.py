@@ -7,6 +7,7 @@ import argparse
 import sys
 import threading
 
+from .openai import PROFILES
 from .server import Emulator
 
 
@@ -30,9 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chaos", type=float, default=0,
                         help="share of speech requests to fail transiently (e.g. 0.25)")
     parser.add_argument("--seed", type=int, default=1, help="chaos seed")
+    parser.add_argument("--openai-profile", choices=PROFILES, default="seed",
+                        help="seed: exactly the relay's document (default); openai: OpenAI's "
+                        "own endpoint (newer models and voices, wav/pcm, instructions, SSE)")
     args = parser.parse_args(argv)
     emu = Emulator(latency_ms=args.latency_ms, per_char_ms=args.per_char_ms,
-                   rate_limit=dict(args.rate_limit), port=args.port)
+                   rate_limit=dict(args.rate_limit), port=args.port,
+                   openai_profile=args.openai_profile)
     with emu:
         emu.chaos(args.chaos, seed=args.seed)
         for name, value in emu.env().items():

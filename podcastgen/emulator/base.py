@@ -14,7 +14,7 @@ Handler = Callable[[Request, str], Reply]
 
 # Faults every provider can show; each provider gives them its own wire shape.
 SHAPED = ("400", "401", "403", "404", "429", "429_retry_after_ms", "429_retry_after",
-          "503", "504")
+          "503", "504", "200_error")
 # Faults the server applies the same way everywhere.
 TRANSPORT = ("reset", "truncated", "bad_audio")
 

@@ -33,6 +33,7 @@ ERRORS = {
     "coze_200_error": (200, 4013, "The requests exceed the rate limit, please try again later"),
     "429": (429, 4013, "The requests exceed the rate limit, please try again later"),
     "503": (503, 5000, "The service is busy, please try again later"),
+    "200_error": (200, 5000, "The service is busy, please try again later"),
 }
 
 

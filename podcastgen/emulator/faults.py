@@ -14,8 +14,8 @@ from .speech import seed_of
 from .wire import Reply, Request, audio_reply
 
 AFTER = ("truncated", "bad_audio")  # applied to a successful audio reply
-TRANSIENT = ("429", "429_retry_after_ms", "429_retry_after", "503", "504", "reset",
-             "truncated", "bad_audio")
+TRANSIENT = ("429", "429_retry_after_ms", "429_retry_after", "503", "504", "200_error",
+             "reset", "truncated", "bad_audio")
 PERMANENT = ("400", "401", "403", "400_20012", "request_params_invalid", "censorship_block",
              "4000", "4100", "4101", "4200")
 

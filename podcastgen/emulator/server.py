@@ -29,7 +29,10 @@ VERSION = "v1"
 
 
 class Emulator:
-    """Four TTS providers over real HTTP. Use as a context manager (or start()/stop()):
+    """Four TTS providers over real HTTP. The OpenAI one is exactly as strict as the relay's
+    document unless `openai_profile="openai"` (see emulator/openai.py); setting
+    `emu.providers["openai"].profile` changes it until the next reset(). Use as a context
+    manager (or start()/stop()):
 
         with Emulator() as emu:
             client = httpx.Client(base_url=emu.base_url("siliconflow"))
@@ -38,8 +41,10 @@ class Emulator:
 
     def __init__(self, *, latency_ms: float = 0, per_char_ms: float = 0,
                  rate_limit: dict[str, tuple[int, float]] | None = None,
-                 keys: dict[str, str] | None = None, host: str = "127.0.0.1", port: int = 0):
-        self.providers = {cls.name: cls() for cls in PROVIDERS}
+                 keys: dict[str, str] | None = None, host: str = "127.0.0.1", port: int = 0,
+                 openai_profile: str = "seed"):
+        self.providers = {cls.name: OpenAI(openai_profile) if cls is OpenAI else cls()
+                          for cls in PROVIDERS}
         self.keys = {name: f"emu-test-key-{name}-0123456789" for name in self.providers}
         self.keys.update(keys or {})
         self.latency_ms, self.per_char_ms = latency_ms, per_char_ms

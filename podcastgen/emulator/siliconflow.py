@@ -66,8 +66,9 @@ class SiliconFlow(Provider):
         if kind.startswith("429"):
             return json_reply(429, {"message": RATE_LIMITED, "data": ""},
                               {**head, **self.retry_headers(kind, opts)})
-        if kind == "503":
-            return json_reply(503, {"code": 50505, "message": OVERLOADED, "data": ""}, head)
+        if kind in ("503", "200_error"):  # overloaded, as a gateway answers it or with 200
+            status = 200 if kind == "200_error" else 503
+            return json_reply(status, {"code": 50505, "message": OVERLOADED, "data": ""}, head)
         raise ValueError(f"siliconflow has no error kind {kind!r}")
 
     def invalid(self, problem: Invalid, trace: str) -> Reply:

@@ -21,6 +21,9 @@ MODELS = ("step-tts-mini", "step-tts-2", V25, "step-tts-vivid")  # vivid: legacy
 FORMATS = ("wav", "mp3", "flac", "opus", "pcm")
 RATES = (8000, 16000, 22050, 24000, 48000)
 LANGUAGES = ("粤语", "四川话", "日语")
+# the emotion labels of the emulator's voice-label table (the seed names 高兴 and 生气 and
+# allows up to 11): an English word or any other text is refused, as the service would
+EMOTION_LABELS = ("高兴", "生气", "悲伤", "惊讶", "害怕", "兴奋", "平静")
 SYSTEM_VOICES = {  # id -> name; the emulator's stand-in for the official list
     "cixingnansheng": "磁性男声", "zhengpaiqingnian": "正派青年", "yuanqinansheng": "元气男声",
     "wenrounvsheng": "温柔女声", "qinqienvsheng": "亲切女声", "jilingshaonv": "机灵少女",
@@ -71,6 +74,7 @@ class StepFun(Provider):
             "403": (403, "permission_denied", "no permission to access this model"),
             "404": (404, "not_found", f"no route for {opts.get('path', '')}"),
             "503": (503, "server_overloaded", "the service is overloaded, please retry later"),
+            "200_error": (200, "server_error", "the service failed, please retry later"),
         }
         if kind not in shapes:
             raise ValueError(f"stepfun has no error kind {kind!r}")
@@ -172,8 +176,8 @@ def _direction(body: dict[str, Any], model: str) -> None:
             raise Invalid("voice_label", "voice_label must set exactly one of language, emotion, "
                                          "style")
         checks.choice(label, "language", LANGUAGES)
-        for key in ("emotion", "style"):
-            checks.text(label, key)
+        checks.choice(label, "emotion", EMOTION_LABELS)
+        checks.text(label, "style")
     if body.get("instruction") is not None:
         if model != V25:
             raise Invalid("instruction", f"instruction is only supported by {V25}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,7 +29,8 @@ class Job:
     emotion: str | None = None
     instruction: str | None = None
     parts: tuple[str, ...] = ()  # dialogue block: each turn's text in order, for alignment
-    references: tuple[tuple[Path, str], ...] = ()  # reference clips (audio file, transcript)
+    # reference clips: (audio file, or an http(s) URL the service fetches itself; transcript)
+    references: tuple[tuple[Path | str, str], ...] = ()
 
     @property
     def turn(self) -> int:
@@ -65,6 +66,8 @@ class ProviderConfig:
     max_retries: int = 6
     price_per_char: float | None = None  # for --dry-run cost estimates
     price_per_request: float | None = None
+    # what the service's models take, where the provider lets the config declare it (openai)
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class Pacer:
@@ -97,7 +100,8 @@ class Provider:
 
     synthesize() is called from several threads at once and must be thread-safe. The check_*
     class methods let validation refuse, at the episode's line, anything this provider cannot
-    honour, before any request is sent.
+    honour, before any request is sent; `config` is the provider's resolved settings (files
+    only), for providers whose config declares what the service offers.
     """
 
     name: ClassVar[str]
@@ -109,6 +113,8 @@ class Provider:
     max_chars: ClassVar[int | None] = None  # longest input one request takes
     max_bytes: ClassVar[int | None] = None  # the same limit in UTF-8 bytes, where it is bytes
     can_clone: ClassVar[bool] = False  # can make a voice from a reference clip
+    reference_urls: ClassVar[bool] = False  # takes a reference clip by http(s) URL
+    config_keys: ClassVar[tuple[str, ...]] = ()  # keys of its own in a `providers:` entry
 
     def __init__(self, config: ProviderConfig | None = None):
         self.config = config or ProviderConfig(self.name)
@@ -125,12 +131,21 @@ class Provider:
         return self.pacer
 
     @classmethod
-    def limits(cls, model: str | None) -> tuple[int | None, int | None]:
-        """(max characters, max UTF-8 bytes) of one request's text for `model`."""
+    def limits(cls, model: str | None, speed: float = 1.0,
+               options: Mapping[str, Any] | None = None) -> tuple[int | None, int | None]:
+        """(max characters, max UTF-8 bytes) of one request's text for `model`, spoken at
+        `speed` with the speaker's `options` (which may shape the limit)."""
         return cls.max_chars, cls.max_bytes
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_config(cls, ck: Any, key: tuple[Any, ...], name: str, value: Any) -> Any:
+        """One of `config_keys` in a `providers:` entry, validated with the schema's Checker;
+        returns the value the config keeps."""
+        raise NotImplementedError
+
+    @classmethod
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         """(field, message) for each of a turn's emotion/instruction/speed it cannot honour."""
         problems = [(f, f"the {cls.name} provider does not support {f}; remove it or choose a "
                      "provider that does") for f in fields if f not in cls.turn_fields]
@@ -138,6 +153,18 @@ class Provider:
         if "speed" in cls.turn_fields and speed is not None and cls.speed_problem(speed):
             problems.append(("speed", cls.speed_problem(speed) or ""))
         return problems
+
+    @classmethod
+    def turn_warnings(cls, model: str | None, options: Mapping[str, Any], text: str,
+                      speed: float) -> list[str]:
+        """What `check` should warn about in a turn sent to this provider and model that
+        validation cannot call wrong: text the service treats as something other than words
+        to say, a speed only some of its voices take."""
+        return []
+
+    def preflight(self, jobs: list[Job]) -> None:
+        """Before the first paid request: refuse (InputError, one `path:line` line each) what
+        only the service's free lists can tell is wrong with these jobs."""
 
     @classmethod
     def speed_problem(cls, speed: float) -> str | None:
@@ -148,7 +175,8 @@ class Provider:
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         """(key under the speaker, message) for each setting this provider cannot honour."""
         return []
 

@@ -72,7 +72,6 @@ class CloudProvider(Provider):
     """An HTTP provider; subclasses declare options and build each request's body."""
 
     options: ClassVar[dict[str, Opt]] = {}
-    any_model: ClassVar[bool] = False  # relays offer models of their own
 
     def __init__(self, config: ProviderConfig | None = None, *, transport: Any = None):
         super().__init__(config)
@@ -84,9 +83,10 @@ class CloudProvider(Provider):
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         problems: list[tuple[tuple[str, ...], str]] = []
-        if model is not None and not cls.any_model and model not in cls.models:
+        if model is not None and model not in cls.models:
             known = f"models: {', '.join(cls.models)}" if cls.models else \
                 "it has no model choice; remove model"
             problems.append((("model",), f"unknown {cls.name} model {model!r}; {known}"))
@@ -165,6 +165,11 @@ class CloudProvider(Provider):
     def request(self, job: Job, model: str | None) -> Request:
         raise NotImplementedError
 
+    def spoken(self, job: Job) -> str:
+        """The part of the job's text the service says aloud: what the audio's length is
+        judged against."""
+        return job.text
+
     def synthesize(self, job: Job) -> Audio:
         request = self.request(job, job.model or self.default_model)
 
@@ -174,7 +179,7 @@ class CloudProvider(Provider):
             if request.sse and not _looks_like_audio(data):
                 data = http.sse_audio(data, reply.trace_id)
             samples = decode_audio(data, request.format, request.rate, reply.trace_id)
-            plausible(job, samples, request.rate, reply.trace_id)
+            plausible(self.spoken(job), job.speed, samples, request.rate, reply.trace_id)
             return samples
 
         samples, attempts = self.call(attempt, job.where)
@@ -243,17 +248,19 @@ def expected_seconds(text: str, speed: float = 1.0) -> float:
     return (cjk * CJK_S + other * LATIN_S) / max(speed, 0.25)
 
 
-def plausible(job: Job, samples: np.ndarray, rate: int, trace: str = "") -> None:
-    """Refuse audio far too short or too long for its text (a retry usually fixes it)."""
+def plausible(text: str, speed: float, samples: np.ndarray, rate: int,
+              trace: str = "") -> None:
+    """Refuse audio far too short or too long for the text it says (a retry usually fixes
+    it)."""
     seconds = len(samples) / rate
-    expected = expected_seconds(job.text, job.speed)
+    expected = expected_seconds(text, speed)
     if seconds < max(0.1, expected * 0.25):
         raise http.Failure(f"the audio is {seconds:.2f} s long, too short for "
-                           f"{len(job.text)} characters (about {expected:.0f} s expected)",
+                           f"{len(text)} characters (about {expected:.0f} s expected)",
                            retryable=True, trace_id=trace)
     if seconds > expected * 4 + 5:
         raise http.Failure(f"the audio is {seconds:.0f} s long, far too long for "
-                           f"{len(job.text)} characters (about {expected:.0f} s expected)",
+                           f"{len(text)} characters (about {expected:.0f} s expected)",
                            retryable=True, trace_id=trace)
 
 

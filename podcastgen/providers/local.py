@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import trim_silence
-from .base import Audio, Job, Provider
+from .base import Audio, Job, Provider, ProviderConfig
 
 SENTENCE_PAUSE_S = 0.22  # between sentences of one turn; shorter than any sensible gap
 CJK_SECONDS_PER_CHAR = 0.22  # stand-in duration for text that cannot be spoken
@@ -73,7 +73,8 @@ class LocalProvider(Provider):
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         """One bundled model and no request fields: a model or options would be dropped."""
         problems = [(("options", name), "the local provider takes no options; remove it")
                     for name in options]

@@ -2,19 +2,22 @@
 IndexTTS-2, with system voices, uploaded `speech:` voices and reference clips.
 
 The service rejects unknown fields (code 20012), so only fields its schema names are sent.
-A dialogue block's references go as 16 kHz mono MP3 data-URIs with `[S1]`/`[S2]` transcripts.
+A dialogue block's references go as 16 kHz mono MP3 data-URIs with `[S1]`/`[S2]` transcripts;
+a reference given as an http(s) URL goes as that URL (the schema takes "URL or base64").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .base import Job
-from .cloud import CloudProvider, Opt, Request, clip_data_uri, expected_seconds
+from .. import moss
+from .base import Job, ProviderConfig
+from .cloud import CloudProvider, Opt, Request, clip_data_uri
 
-MOSS = "fnlp/MOSS-TTSD-v0.5"
+MOSS = moss.MODEL
 COSYVOICE = "FunAudioLLM/CosyVoice2-0.5B"
 INDEXTTS = "IndexTeam/IndexTTS-2"
 SYSTEM_VOICES = {
@@ -24,8 +27,6 @@ SYSTEM_VOICES = {
 }
 RATES = {"opus": (48000,), "mp3": (32000, 44100), "wav": (8000, 16000, 24000, 32000, 44100),
          "pcm": (8000, 16000, 24000, 32000, 44100)}
-TOKENS_PER_S = 12.5  # MOSS-TTSD audio tokens per second of speech
-MAX_TOKENS = 32000  # input + output
 
 
 class SiliconFlowProvider(CloudProvider):
@@ -35,16 +36,34 @@ class SiliconFlowProvider(CloudProvider):
     turn_fields = frozenset({"speed", "emotion", "instruction"})
     max_chars = 128000
     can_clone = True
+    reference_urls = True
     options: ClassVar[dict[str, Opt]] = {
         "response_format": Opt("choice", choices=tuple(RATES)),
         "sample_rate": Opt("choice", choices=(8000, 16000, 24000, 32000, 44100, 48000)),
         "stream": Opt("bool"),
         "gain": Opt("number", -10, 10),
-        "max_tokens": Opt("int", 1, MAX_TOKENS, models=(MOSS,)),
+        "max_tokens": Opt("int", 1, moss.TOKEN_LIMIT, models=(MOSS,)),
     }
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def limits(cls, model: str | None, speed: float = 1.0,
+               options: Mapping[str, Any] | None = None) -> tuple[int | None, int | None]:
+        """MOSS-TTSD: what fits its token window beside the output, not the schema's 128,000."""
+        if (model or cls.default_model) == MOSS:
+            return moss.piece_chars(moss.MAX_REQUEST_SECONDS, speed,
+                                    (options or {}).get("max_tokens")), None
+        return super().limits(model, speed, options)
+
+    @classmethod
+    def option_problem(cls, model: str | None, name: str, value: Any) -> str | None:
+        problem = super().option_problem(model, name, value)
+        if problem is None and name == "max_tokens":
+            return moss.max_tokens_problem(value)
+        return problem
+
+    @classmethod
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         problems = super().check_turn(model, fields)
         model = model or cls.default_model
         for f in ("emotion", "instruction"):
@@ -55,7 +74,8 @@ class SiliconFlowProvider(CloudProvider):
 
     @classmethod
     def check_speaker(cls, model: str | None, voice: str | None, reference: bool,
-                      options: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+                      options: dict[str, Any], config: ProviderConfig | None = None
+                      ) -> list[tuple[tuple[str, ...], str]]:
         problems = super().check_speaker(model, voice, reference, options)
         fmt, rate = options.get("response_format", "wav"), options.get("sample_rate")
         if fmt in RATES and rate is not None and rate not in RATES[fmt]:
@@ -95,12 +115,13 @@ class SiliconFlowProvider(CloudProvider):
             body["gain"] = opts["gain"]
         dialogue = any(text.startswith("[S") for _, text in job.references)
         if dialogue or (job.references and not job.voice):
-            body["references"] = [{"audio": clip_data_uri(path), "text": text}
-                                  for path, text in job.references]
+            body["references"] = [{"audio": clip_data_uri(clip) if isinstance(clip, Path)
+                                   else clip, "text": text} for clip, text in job.references]
         elif job.voice:
             body["voice"] = self.voice_id(model, job.voice)
-        if model == MOSS:
-            body["max_tokens"] = opts.get("max_tokens") or _moss_tokens(job.text)
+        if model == MOSS:  # the plan sizes each job's max_tokens; a bare job asks for its text
+            body["max_tokens"] = opts.get("max_tokens") or moss.max_tokens(
+                moss.expected_seconds(job.text, job.speed))
         return Request(body, fmt, rate)
 
     @staticmethod
@@ -143,8 +164,3 @@ def custom_name(name: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
     return (cleaned or "voice")[:64]
 
-
-def _moss_tokens(text: str) -> int:
-    """Room for about twice the expected audio, inside the model's 32k-token window."""
-    seconds = expected_seconds(text)
-    return int(min(MAX_TOKENS - len(text), max(2048, seconds * TOKENS_PER_S * 2)))

@@ -3,22 +3,28 @@ through an uploaded file. Input over 1000 characters is silently truncated by th
 long turns are split before sending.
 
 stepaudio-2.5-tts takes direction as `instruction` (≤ 200 characters); the other models take an
-emotion as `voice_label` and refuse `instruction`.
+emotion as `voice_label` and refuse `instruction`. An emotion is always sent as its Chinese
+label from StepFun's voice-label table; one without a label is refused. stepaudio-2.5-tts also
+reads text in () or （） as an unspoken direction: `options: {parentheses: spoken}` sends a
+turn's brackets as commas instead, so what they hold is said.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ProviderError
-from .base import Job
+from .base import Job, ProviderConfig
 from .cloud import CloudProvider, Opt, Request
 
 INSTRUCTED = "stepaudio-2.5-tts"
 EMOTIONS = {"happy": "高兴", "angry": "生气", "sad": "悲伤", "surprised": "惊讶",
             "fear": "害怕", "excited": "兴奋", "calm": "平静"}  # English names -> StepFun labels
 MAX_INSTRUCTION = 200
+DIRECTION = re.compile(r"\([^()]*\)|（[^（）]*）")  # what stepaudio-2.5-tts does not say
 
 
 class StepFunProvider(CloudProvider):
@@ -37,12 +43,20 @@ class StepFunProvider(CloudProvider):
         "pronunciation_map": Opt("mapping"),
         "voice_label": Opt("mapping", models=("step-tts-mini", "step-tts-2", "step-tts-vivid")),
         "markdown_filter": Opt("bool"),
+        # ours, not a request field: how stepaudio-2.5-tts is sent a turn's brackets
+        "parentheses": Opt("choice", choices=("direction", "spoken"), models=(INSTRUCTED,)),
     }
 
     @classmethod
-    def check_turn(cls, model: str | None, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_turn(cls, model: str | None, fields: dict[str, Any],
+                   config: ProviderConfig | None = None) -> list[tuple[str, str]]:
         problems = super().check_turn(model, fields)
         model = model or cls.default_model
+        emotion = fields.get("emotion")
+        if emotion is not None and label(emotion) is None:
+            problems.append(("emotion", f"stepfun emotions are {', '.join(EMOTIONS)} (sent as "
+                             f"{'、'.join(EMOTIONS.values())}), or those labels; got "
+                             f"{emotion!r}"))
         if "instruction" in fields and model != INSTRUCTED:
             problems.append(("instruction", f"{model} takes no instruction on stepfun; remove "
                              f"it, use emotion, or use {INSTRUCTED}"))
@@ -66,12 +80,30 @@ class StepFunProvider(CloudProvider):
             return 'pronunciation_map is {tone: ["word/pronunciation", ...]}'
         return None
 
+    @classmethod
+    def turn_warnings(cls, model: str | None, options: Mapping[str, Any], text: str,
+                      speed: float) -> list[str]:
+        if (model or cls.default_model) != INSTRUCTED or options.get("parentheses") == "spoken":
+            return []
+        found = DIRECTION.findall(text)
+        if not found:
+            return []
+        return [f"{INSTRUCTED} takes {' '.join(found[:3])}{' …' if len(found) > 3 else ''} as "
+                "a direction and does not say it; if it should be heard, set options: "
+                "{parentheses: spoken} on the speaker, or write it without brackets"]
+
+    def spoken(self, job: Job) -> str:
+        """On stepaudio-2.5-tts, bracketed text is direction: the audio is judged without it."""
+        text = _input(job)
+        return DIRECTION.sub(" ", text) if (job.model or self.default_model) == INSTRUCTED \
+            else text
+
     def request(self, job: Job, model: str | None) -> Request:
         model = model or self.default_model
         opts = dict(job.options)
         fmt = opts.get("response_format", "wav")
         rate = int(opts.get("sample_rate", 24000))
-        body: dict[str, Any] = {"model": model, "input": job.text, "voice": job.voice,
+        body: dict[str, Any] = {"model": model, "input": _input(job), "voice": job.voice,
                                 "response_format": fmt, "sample_rate": rate}
         if job.speed != 1.0:
             body["speed"] = job.speed
@@ -82,7 +114,7 @@ class StepFunProvider(CloudProvider):
         if model == INSTRUCTED and _instruction(fields):
             body["instruction"] = _instruction(fields)
         elif job.emotion:
-            body["voice_label"] = {"emotion": EMOTIONS.get(job.emotion, job.emotion)}
+            body["voice_label"] = {"emotion": label(job.emotion)}
         sse = opts.get("stream_format", "sse") == "sse"
         if sse:
             body["stream_format"] = "sse"
@@ -114,10 +146,31 @@ class StepFunProvider(CloudProvider):
         return str(voice)
 
 
+def _input(job: Job) -> str:
+    """The text sent: brackets become commas when the speaker asked for them to be said."""
+    return said_aloud(job.text) if dict(job.options).get("parentheses") == "spoken" \
+        else job.text
+
+
+def label(emotion: str) -> str | None:
+    """An emotion as StepFun's Chinese label (given in English or as the label itself)."""
+    return EMOTIONS.get(emotion) or (emotion if emotion in EMOTIONS.values() else None)
+
+
+def said_aloud(text: str) -> str:
+    """Brackets as the pauses they mark, so stepaudio-2.5-tts says what they hold:
+    "I was (barely) awake." -> "I was, barely, awake."; （笑） -> ，笑，."""
+    text = re.sub(r"\s*[()]\s*", ", ", text)
+    text = re.sub(r"[（）]", "，", text)
+    text = re.sub(r"[,，]\s*(?=[,，.。!！?？;；:：])", "", text)
+    return re.sub(r"^[\s,，]+|[\s,，]+$", "", text)
+
+
 def _instruction(fields: dict[str, Any]) -> str:
     """Emotion and instruction as one stepaudio-2.5-tts instruction."""
     emotion = fields.get("emotion")
-    parts = (f"Emotion: {emotion}." if emotion else "", fields.get("instruction") or "")
+    parts = (f"语气{label(emotion) or emotion}。" if emotion else "",
+             fields.get("instruction") or "")
     return " ".join(p for p in parts if p)
 
 
