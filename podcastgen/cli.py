@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import authoring
+from . import __version__, authoring
 from .errors import InputError, PodcastgenError
 from .settings import FORMATS
 
@@ -19,6 +19,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="podcastgen",
                                 description="Build podcast episodes from YAML scripts.")
+    p.add_argument("--version", action="version", version=f"podcastgen {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build episodes into mastered, tagged audio")
     b.add_argument("episodes", nargs="+", type=Path, metavar="EPISODE")
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from . import ffmpeg
+    from . import config, ffmpeg
     from .pipeline import BuildOptions, build_episode, check_outputs, load_episode
 
     if not args.dry_run:
@@ -99,8 +100,10 @@ def _build(args: argparse.Namespace) -> int:
         if args.dry_run:
             raise InputError("--dry-run takes episode files, not a folder or --changed-since")
         return authoring.build_show(args, options, None if args.quiet else _summary)
-    episodes = [load_episode(path, options, need_keys=not args.dry_run)  # all valid, or nothing
+    episodes = [load_episode(path, options, need_keys=False)  # all valid, or nothing
                 for path in args.episodes]
+    if not args.dry_run and not args.draft:  # every missing key named in one run
+        config.require_all_keys((e.source, e.configs) for e in episodes)
     if args.dry_run:
         return _dry_run(episodes, options)
     for episode in episodes:

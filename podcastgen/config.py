@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import InputError, Problem, ValidationError
+from .filters import join_names
 from .providers import KNOWN, REGISTRY, ProviderConfig
 from .schema import Checker
 from .source import Document, KeyPath, read_yaml_data, show_path
@@ -147,17 +148,37 @@ DRAFT_HINT = " (or build with --draft to preview with local voices)"
 
 def require_keys(configs: Mapping[str, ProviderConfig], where: Path | str,
                  hint: str = DRAFT_HINT) -> None:
-    """Stop before anything is sent when a provider that is needed has no key."""
+    """Stop before anything is sent when a provider that is needed has no usable key."""
+    require_all_keys([(where, configs)], hint)
+
+
+def require_all_keys(needs: Iterable[tuple[Path | str, Mapping[str, ProviderConfig]]],
+                     hint: str = DRAFT_HINT) -> None:
+    """`require_keys` for several episodes (where, configs): every variable to set is named in
+    one run, not one per run."""
+    problems = [line for where, configs in needs for line in key_problems(configs, where, hint)]
+    if problems:
+        raise InputError("\n".join(dict.fromkeys(problems)))  # a bad key is named once
+
+
+def key_problems(configs: Mapping[str, ProviderConfig], where: Path | str,
+                 hint: str = DRAFT_HINT) -> list[str]:
+    """One line naming every missing key variable, and one per key that cannot be sent."""
     shown = show_path(where) if isinstance(where, Path) else where
+    needed = sorted(name for name, config in configs.items()
+                    if name in ENV and not config.api_key)
+    found = []
+    if needed:
+        verb = "needs an API key" if len(needed) == 1 else "need API keys"
+        found.append(f"{shown}: {join_names(needed)} {verb}: set "
+                     f"{join_names(ENV[name][0] for name in needed)} in the environment{hint}")
     for name, config in sorted(configs.items()):
-        if name in ENV and not config.api_key:
-            raise InputError(f"{shown}: {name} needs an API key: set {ENV[name][0]} in the "
-                             f"environment{hint}")
         bad = next((i for i, ch in enumerate(config.api_key or "") if not " " <= ch <= "~"), None)
         if bad is not None:  # an HTTP header cannot carry it; the key itself is never shown
-            raise InputError(f"{ENV[name][0]}: the key has a control or non-ASCII character "
-                             f"at position {bad + 1} of {len(config.api_key or '')}; set it "
-                             "again as one line of plain characters")
+            found.append(f"{ENV[name][0]}: the key has a control or non-ASCII character at "
+                         f"position {bad + 1} of {len(config.api_key or '')}; set it again as "
+                         "one line of plain characters")
+    return found
 
 
 # ---- where a key may go -------------------------------------------------------------------

@@ -29,6 +29,9 @@ from .source import project_root, show_path
 STATE = Path(".podcastgen") / "voices.json"
 DIALOGUE_MODEL = "fnlp/MOSS-TTSD-v0.5"  # its speakers send their clips with every block
 _lock = threading.Lock()
+# `voices ACTION PROVIDER ...`: what follows the provider in each action's usage
+ACTIONS = {"list": "", "upload": " CLIP --name NAME --text TRANSCRIPT [--model MODEL]",
+           "delete": " VOICE"}
 
 
 def state_key(provider: str, model: str | None, clip: Path, text: str) -> str:
@@ -115,9 +118,12 @@ def command(words: list[str], *, name: str | None, text: str | None,
             model: str | None) -> int:
     """`voices PROVIDER`, `voices list PROVIDER`, `voices upload PROVIDER CLIP --name --text`,
     `voices delete PROVIDER VOICE`."""
+    if words[0] in ACTIONS and len(words) == 1:  # `voices list`: the provider is missing
+        raise InputError(f"voices {words[0]} needs a provider: podcastgen voices {words[0]} "
+                         f"PROVIDER{ACTIONS[words[0]]} (providers: {', '.join(REGISTRY)})")
     if len(words) == 1:
         words = ["list", *words]
-    action, provider = words[0], words[1] if len(words) > 1 else ""
+    action, provider = words[0], words[1]
     if provider not in REGISTRY:
         extra = " (not available in this version)" if provider in KNOWN else ""
         raise InputError(f"unknown provider {provider!r}{extra}; please select one of: "
@@ -128,9 +134,8 @@ def command(words: list[str], *, name: str | None, text: str | None,
         return _upload(provider, Path(words[2]), name, text, model)
     if action == "delete" and len(words) == 3:
         return _delete(provider, words[2])
-    raise InputError("usage: podcastgen voices list PROVIDER | voices upload PROVIDER CLIP "
-                     "--name NAME --text TRANSCRIPT [--model MODEL] | voices delete PROVIDER "
-                     "VOICE")
+    raise InputError("usage: " + " | ".join(f"podcastgen voices {action} PROVIDER{rest}"
+                                            for action, rest in ACTIONS.items()))
 
 
 def _provider(name: str, root: Path) -> Any:

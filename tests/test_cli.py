@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,23 @@ def test_voices_local_lists_the_named_voices(capsys: pytest.CaptureFixture[str])
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert names == ["joe", "joe-bright", "joe-deep", "joe-lively", "joe-calm"]
     assert main(["voices", "list", "local"]) == 0
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"podcastgen {metadata.version('podcastgen')}\n"
+
+
+@pytest.mark.parametrize("action,rest", [("list", ""), ("delete", " VOICE"), (
+    "upload", " CLIP --name NAME --text TRANSCRIPT [--model MODEL]")])
+def test_voices_action_without_a_provider_says_what_to_add(
+        capsys: pytest.CaptureFixture[str], action: str, rest: str) -> None:
+    assert main(["voices", action]) == 2
+    assert capsys.readouterr().err == (
+        f"voices {action} needs a provider: podcastgen voices {action} PROVIDER{rest} "
+        "(providers: local, siliconflow, openai, stepfun, coze)\n")
 
 
 def test_unknown_provider_for_voices(capsys: pytest.CaptureFixture[str]) -> None:

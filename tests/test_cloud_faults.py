@@ -149,3 +149,21 @@ def test_missing_key_stops_before_anything_is_sent(cloud: Emulator,
         "ep.yaml: coze needs an API key: set COZE_API_TOKEN in the environment (or build with "
         "--draft to preview with local voices)\n")
     assert len(cloud.log) == 0 and not Path("build").exists()
+
+
+def test_every_missing_key_is_named_in_one_run(cloud: Emulator,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three variables unset across two episodes: one run names all three, sends nothing."""
+    for variable in ("COZE_API_TOKEN", "OPENAI_API_KEY", "STEPFUN_API_KEY"):
+        monkeypatch.delenv(variable)
+    sf, oa, sp, cz = SPEAKERS.splitlines()[1:]
+    Path("a.yaml").write_text(f"title: A\nspeakers:\n{cz}\n{oa}\n{sf}\nscript:\n  - cz: Hi.\n")
+    Path("b.yaml").write_text(f"title: B\nspeakers:\n{sp}\nscript:\n  - sp: Hello.\n")
+    assert build("a.yaml", "b.yaml") == 2
+    assert capsys.readouterr().err == (
+        "a.yaml: coze and openai need API keys: set COZE_API_TOKEN and OPENAI_API_KEY in the "
+        "environment (or build with --draft to preview with local voices)\n"
+        "b.yaml: stepfun needs an API key: set STEPFUN_API_KEY in the environment (or build "
+        "with --draft to preview with local voices)\n")
+    assert len(cloud.log) == 0 and not Path("build").exists()

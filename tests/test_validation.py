@@ -202,6 +202,7 @@ def test_draft_moves_cloud_speakers_to_distinct_local_voices(
     from podcastgen.pipeline import BuildOptions, load_episode
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("SILICONFLOW_API_KEY", raising=False)
 
     tone(project / "voice.wav")
     (project / "ep.yaml").write_text(textwrap.dedent("""\
@@ -220,8 +221,8 @@ def test_draft_moves_cloud_speakers_to_distinct_local_voices(
           - wei: Three.
         providers: {openai: {models: {gpt-4o-mini-tts: {instructions: true}}}}
         """))
-    with pytest.raises(Exception, match="^ep.yaml: openai needs an API key: set OPENAI_API_KEY "
-                       "in the environment"):
+    with pytest.raises(Exception, match="^ep.yaml: openai and siliconflow need API keys: set "
+                       "OPENAI_API_KEY and SILICONFLOW_API_KEY in the environment"):
         load_episode(Path("ep.yaml"), BuildOptions())
     episode = load_episode(Path("ep.yaml"), BuildOptions(draft=True))
     voices = {sid: (s.provider, s.voice) for sid, s in episode.speakers.items()}
