@@ -159,7 +159,7 @@ def validate(doc: Document, root: Path, *, draft: bool = False, allow_outside: b
     _planned_length(ck, script, speakers, production)
     feed = _feed(ck, data.get("feed", {}))
     if ck.problems:
-        raise ValidationError(ck.problems)
+        raise ValidationError(ck.problems, tuple(str(w) for w in ck.warnings))
     if not meta.authors:
         meta = replace(meta, authors=tuple(s.name for s in speakers.values()))
     return Episode(source=doc.where[()].file, stem=stem_of(doc.where[()].file), meta=meta,

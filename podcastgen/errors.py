@@ -36,11 +36,14 @@ class PodcastgenError(Exception):
 
 class InputError(PodcastgenError):
     exit_code = 2
+    # what was found wrong but not fatal before the error stopped the work (`check` shows them)
+    warnings: tuple[str, ...] = ()
 
 
 class ValidationError(InputError):
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], warnings: tuple[str, ...] = ()):
         self.problems = sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line, p.key))
+        self.warnings = warnings
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -76,6 +76,7 @@ def check_episode(path: Path, options: BuildOptions) -> Findings:
         episode = load_episode(path, options, need_keys=False)
     except InputError as exc:
         found.errors = str(exc).splitlines()
+        found.warnings = sorted(exc.warnings, key=_position)  # found before the error stopped it
         return found
     found.warnings = sorted([*episode.warnings, *_undated(episode), *_turn_rules(episode)],
                             key=_position)

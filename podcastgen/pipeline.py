@@ -62,6 +62,19 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
     project = config.project_config(root)
     episode = validate(doc, root, draft=options.draft, allow_outside=options.allow_outside,
                        project=project.providers)
+    try:
+        settings = _usable(episode, doc, project, path, options, need_keys)
+    except InputError as exc:
+        exc.warnings = episode.warnings  # still worth showing beside the error (`check`)
+        raise
+    return replace(episode, configs=settings)
+
+
+def _usable(episode: Episode, doc: source.Document, project: config.Project, path: Path,
+            options: BuildOptions, need_keys: bool) -> dict[str, Any]:
+    """What a valid episode still needs before it can be built (its providers in this
+    version, templates that render, URLs its keys may go to, the keys); its providers'
+    resolved settings."""
     missing = sorted({s.provider for s in episode.speakers.values()} - set(REGISTRY))
     if missing:
         raise InputError(f"{source.show_path(path)}: provider {', '.join(missing)} is not "
@@ -75,7 +88,7 @@ def load_episode(path: Path, options: BuildOptions, *, need_keys: bool = True) -
     settings = config.resolve_all(used, project.providers, episode.providers)
     if need_keys and not options.draft:
         config.require_keys(settings, path)
-    return replace(episode, configs=settings)
+    return settings
 
 
 def segment_cache(episode: Episode, options: BuildOptions) -> SegmentCache | None:

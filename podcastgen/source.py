@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import yaml
 
 from .errors import Problem, ValidationError
+from .yaml_hints import COLON_ERROR, boolean_key, colon_hint
 
 if TYPE_CHECKING:
     from .template_data import TemplateInput
@@ -135,6 +136,9 @@ def _compose(text: str, origin: _Origin, key: str) -> tuple[yaml.Node | None, in
                 "YAML file; remove it")
     except yaml.MarkedYAMLError as exc:
         line0, message = yaml_syntax(exc)
+        if message.endswith(COLON_ERROR):
+            lines = _LINE_BREAK.split(text)
+            message += colon_hint(lines[line0] if line0 < len(lines) else "")
         _refuse(origin.at(line0), key, message)
     except _TooDeep as exc:
         _refuse(origin.at(exc.line0), key, f"nested more than {MAX_DEPTH} levels deep")
@@ -217,6 +221,9 @@ class _Builder:
         reported = len(self.problems)
         name = self.scalar(node, key) if isinstance(node, yaml.ScalarNode) else []
         if len(self.problems) > reported:
+            return None
+        if (name is None or isinstance(name, bool)) and isinstance(node, yaml.ScalarNode):
+            self.fail(node, key, boolean_key(node.value, name))
             return None
         if not isinstance(name, (str, int)) or isinstance(name, bool):
             got = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping" \

@@ -153,7 +153,25 @@ CASES = [
     Case("yaml-key-is-a-list", {"ep.yaml": ep("? [a, b]\n: c\n")},
          "ep.yaml:4: (top): keys must be plain names, got a list"),
     Case("yaml-key-is-null", {"ep.yaml": ep("~: x\n")},
-         "ep.yaml:4: (top): keys must be plain names, got None"),
+         "ep.yaml:4: (top): YAML reads the name '~' as nothing (null), not as text; put it in "
+         "quotes (\"~\") to use it as a name"),
+    Case("yaml-colon-in-a-turn", {"ep.yaml": ep(script="script:\n  - alex: Hello.\n"
+                                                "  - alex: Here is the plan: we talk.\n")},
+         "ep.yaml:6: yaml: YAML syntax error: mapping values are not allowed here; text that "
+         "holds a colon followed by a space must be in quotes: - alex: 'Here is the plan: we "
+         "talk.'"),
+    Case("yaml-colon-in-a-quoted-turn", {"ep.yaml": ep(script="script:\n  - alex:\n      "
+                                                       "text: It's 'the' plan: talk.\n")},
+         "ep.yaml:6: yaml: YAML syntax error: mapping values are not allowed here; text that "
+         "holds a colon followed by a space must be in quotes: text: \"It's 'the' plan: "
+         "talk.\""),
+    Case("yaml-speaker-id-no", {"ep.yaml": "title: T\nspeakers:\n  no: {name: Noor}\n"
+                                "script:\n  - \"no\": Hello.\n"},
+         "ep.yaml:3: speakers: YAML reads the name 'no' as false, not as text; put it in quotes "
+         "(\"no\") to use it as a name"),
+    Case("yaml-speaker-id-on-in-the-script", {"ep.yaml": ep(script="script:\n  - On: Hi.\n")},
+         "ep.yaml:5: script.0: YAML reads the name 'On' as true, not as text; put it in quotes "
+         "(\"On\") to use it as a name"),
     Case("yaml-key-is-an-alias", {"ep.yaml": ep("x: &a [1, 2]\n? *a\n: x\n")},
          "ep.yaml:4: (top): keys must be plain names, got a list"),
     Case("yaml-scalar-document", {"ep.yaml": "just some words\n"},
@@ -567,7 +585,8 @@ def test_check_and_dry_run_refuse_the_same_input(
     before = snapshot(project)
     with time_bound(TIME_BOUND_S):
         assert main(["check", *case.args[1:]]) == 2
-        assert capsys.readouterr().out.splitlines() == [case.expected]
+        error, *warnings = capsys.readouterr().out.splitlines()  # check shows warnings too
+        assert error == case.expected and all(": warning: " in w for w in warnings)
         assert main([*case.args, "--dry-run"]) == 2
     assert capsys.readouterr().err.splitlines() == [case.expected]
     assert snapshot(project) == before

@@ -76,6 +76,30 @@ def test_errors_are_listed_and_exit_2(project: Path, capsys: pytest.CaptureFixtu
                    "anna; directives: chapter, pause, sound\n")
 
 
+LONG_TURN = "  - alex: " + "A sentence of words. " * 100 + "\n"
+LONG_WARNING = ("ep.yaml:6: script.0.alex: warning: turn is 2,099 characters (about 2:29 of "
+                "speech); consider splitting it (turns are refused from 10,000)\n")
+
+
+def test_warnings_show_beside_an_error_in_validation(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = check(capsys, HEADER + LONG_TURN + "  - bob: Hi.\n")
+    assert (code, err) == (2, "checked 1 episode: 1 error, 1 warning\n")
+    assert out == ("ep.yaml:7: script.1.bob: unknown speaker or directive 'bob'; speakers: alex, "
+                   "anna; directives: chapter, pause, sound\n" + LONG_WARNING)
+
+
+def test_warnings_show_beside_an_error_found_after_validation(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A show-notes template that does not render is found once the episode is valid."""
+    Path("notes.md.j2").write_text("{{ episode.subtitel }}\n")
+    code, out, err = check(capsys, HEADER + LONG_TURN +
+                           "output: {show_notes: {markdown: notes.md.j2}}\n")
+    assert (code, err) == (2, "checked 1 episode: 1 error, 1 warning\n")
+    assert out == ("notes.md.j2:1: template error: 'dict object' has no attribute 'subtitel'\n"
+                   + LONG_WARNING)
+
+
 def test_text_the_local_voice_cannot_speak_warns_and_strict_fails(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = HEADER + "  - alex: Hello.\n  - anna: 你好，世界\n"
