@@ -110,11 +110,13 @@ def build_show(args: argparse.Namespace, options: Any,
 
 def run_new(args: argparse.Namespace) -> int:
     from .episode import stem_of
+    from .scaffold import check_new, retarget_extends
     from .source import project_root, show_path
     from .template_data import DATA_SUFFIXES, data_file_for
     from .templating import is_template
 
-    template = find_template(args.template, project_root(args.episode))
+    root = project_root(args.episode)
+    template = find_template(args.template, root)
     stem = stem_of(args.episode)
     target = args.episode.parent / (stem + (".yaml.j2" if is_template(template) else ".yaml"))
     copies = [(template, target)]
@@ -126,10 +128,14 @@ def run_new(args: argparse.Namespace) -> int:
         if dest.exists():
             raise InputError(f"{show_path(dest)}: already exists; podcastgen new never "
                              "overwrites a file, so choose another name")
+    text = retarget_extends(template.read_text("utf-8"), template, target, root)
     target.parent.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
     for src, dest in copies:
         with dest.open("xb") as out:  # "x": fail rather than overwrite, even in a race
-            out.write(src.read_bytes())
+            made.append(dest)
+            out.write(text.encode("utf-8") if dest == target else src.read_bytes())
+    check_new(target, template, made)
     print("created " + " and ".join(show_path(d) for _, d in copies))
     print(f"next: edit it, `podcastgen render {show_path(target)}`, then "
           f"`podcastgen build {show_path(target)}`")

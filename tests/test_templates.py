@@ -4,6 +4,7 @@ the episodes checked against their example data (turns, chapters, audio length).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -130,3 +131,63 @@ def test_new_with_an_unknown_template_lists_the_templates(
     assert main(["new", "ep", "--template", "quiz"]) == 2
     assert capsys.readouterr().err == ("unknown template 'quiz'; templates: interview, "
                                        "news-roundup, solo, two-hosts\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project holding the example show in episodes/, as the working directory."""
+    (tmp_path / "podcastgen.yaml").write_text("")
+    (tmp_path / "episodes").mkdir()
+    for name in ("show.yaml", "art", "music"):
+        source = ROOT / "episodes" / name
+        copy = shutil.copytree if source.is_dir() else shutil.copyfile
+        copy(source, tmp_path / "episodes" / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("where,extends", [("ep", "episodes/show.yaml"),
+                                           ("drafts/soon/ep", "../../episodes/show.yaml"),
+                                           ("episodes/ep", "show.yaml")])
+def test_new_two_hosts_anywhere_extends_the_projects_show_and_validates(
+        project: Path, capsys: pytest.CaptureFixture[str], where: str, extends: str) -> None:
+    assert main(["new", where, "--template", "two-hosts"]) == 0
+    made = project / f"{where}.yaml"
+    assert f"\nextends: {extends}\n" in made.read_text()
+    assert made.read_text().replace(f"extends: {extends}", "extends: show.yaml") == \
+        (ROOT / "templates" / "two-hosts.yaml").read_text()  # nothing else changed
+    capsys.readouterr()
+    assert main(["check", str(made)]) == 0
+    assert capsys.readouterr().err == "checked 1 episode: 0 errors, 0 warnings\n"
+
+
+def test_new_two_hosts_without_one_show_file_is_refused_and_writes_nothing(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.rmtree(project / "episodes")
+    assert main(["new", "ep", "--template", "two-hosts"]) == 2
+    assert capsys.readouterr().err == (
+        "ep.yaml: not created: the two-hosts template extends show.yaml, which is not beside "
+        "it, and there is none in the project; create the episode in the folder of your "
+        "show.yaml\n")
+    for show in ("a", "b"):
+        (project / show).mkdir()
+        (project / show / "show.yaml").write_text("show: S\n")
+    assert main(["new", "ep", "--template", "two-hosts"]) == 2
+    assert capsys.readouterr().err == (
+        "ep.yaml: not created: the two-hosts template extends show.yaml, which is not beside "
+        "it, and the project has several (a/show.yaml, b/show.yaml); create the episode in the "
+        "folder of your show.yaml\n")
+    assert not (project / "ep.yaml").exists()
+
+
+def test_new_that_would_not_validate_is_removed_again(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A show file beside the episode whose speakers are not the template's."""
+    (project / "show.yaml").write_text("show: S\nspeakers:\n  sam: {name: Sam}\n")
+    assert main(["new", "ep", "--template", "two-hosts"]) == 2
+    assert capsys.readouterr().err == (
+        "ep.yaml: not created: the two-hosts template does not validate here (ep.yaml:14: "
+        "script.1.alex: unknown speaker or directive 'alex'; speakers: sam; directives: "
+        "chapter, pause, sound)\n")
+    assert sorted(p.name for p in project.iterdir()) == ["episodes", "podcastgen.yaml",
+                                                         "show.yaml"]
