@@ -194,12 +194,15 @@ def _feed_parser(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--format", choices=FORMATS,
                    help="enclosure format (default: mp3, else m4a); others become "
                    "podcast:alternateEnclosure")
+    f.add_argument("--include-drafts", action="store_true", help="publish --draft builds too "
+                   "(left out by default)")
 
 
 def _feed(args: argparse.Namespace) -> int:
     from .feed import write_feed
 
-    count, warnings = write_feed(args.build_dir, args.base_url, args.output, args.format)
+    count, warnings = write_feed(args.build_dir, args.base_url, args.output, args.format,
+                                 include_drafts=args.include_drafts)
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"wrote {_rel(args.output)}: {count} episode{'s' if count != 1 else ''}")

@@ -27,13 +27,16 @@ def file_names(episode: Episode) -> dict[str, Any]:
     """The name of every file a build of `episode` writes, by role (None: not written).
 
     Art is named by content (`cover-<digest>.png`), so episodes sharing a cover share one
-    file, and a changed image gets a new URL, as Apple asks.
+    file, and a changed image gets a new URL, as Apple asks. A draft's files are
+    `<stem>.draft.*`, so a preview never replaces (or passes for) the episode. An episode
+    without chapter marks gets no chapters file.
     """
-    stem, out = episode.stem, episode.output
+    stem, out = f"{episode.stem}.draft" if episode.draft else episode.stem, episode.output
+    marked = any(isinstance(item, ChapterMark) for item in episode.script)
     return {
         "audio": {fmt: f"{stem}.{fmt}" for fmt in out.formats},
         "transcripts": {k: TRANSCRIPT_NAMES[k].format(stem=stem) for k in out.transcript},
-        "chapters": f"{stem}.chapters.json" if out.chapters else None,
+        "chapters": f"{stem}.chapters.json" if out.chapters and marked else None,
         "notes": f"{stem}.md" if out.show_notes else None,
         "page": f"{stem}.html" if out.show_notes else None,
         "cover": _art_name(episode.meta.cover),

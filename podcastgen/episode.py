@@ -119,6 +119,7 @@ class Episode:
     script: tuple[Item, ...]
     warnings: tuple[str, ...] = field(default=())
     feed: Feed = field(default=Feed())
+    draft: bool = False  # --draft: local stand-in voices; its files are named and reported apart
     # the `providers:` settings written in the episode, and (after load) the resolved configs;
     # neither shapes the audio, so neither is part of the build hash
     providers: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -165,7 +166,7 @@ def validate(doc: Document, root: Path, *, draft: bool = False, allow_outside: b
     return Episode(source=doc.where[()].file, stem=stem_of(doc.where[()].file), meta=meta,
                    speakers=speakers, synthesis=synthesis, production=production,
                    output=output, script=script, warnings=tuple(str(w) for w in ck.warnings),
-                   feed=feed, providers=settings)
+                   feed=feed, draft=draft, providers=settings)
 
 
 EMPTY = {"speakers": "declare at least one, e.g. `alex: {name: Alex}`",

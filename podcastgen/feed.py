@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from . import buildtime
+from . import buildtime, feed_checks
 from .atomic import write_atomic
 from .errors import InputError
 from .filters import markdown_html
@@ -34,18 +34,19 @@ ENCLOSURE_ORDER = ("mp3", "m4a", "opus", "flac", "wav")  # Apple takes only the 
 TRANSCRIPT_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
 
 
-def write_feed(build_dir: Path, base_url: str, dest: Path,
-               fmt: str | None = None) -> tuple[int, list[str]]:
-    """Write the feed for every episode report in `build_dir` to `dest` (atomically);
-    returns the number of items and warnings about what Apple would refuse."""
+def write_feed(build_dir: Path, base_url: str, dest: Path, fmt: str | None = None, *,
+               include_drafts: bool = False) -> tuple[int, list[str]]:
+    """Write the feed for every episode report in `build_dir` to `dest` (atomically), draft
+    builds left out unless `include_drafts`; returns the number of items, and notes and
+    warnings: drafts, reports that do not belong in one feed, what Apple would refuse."""
     if not base_url.startswith(("http://", "https://")):
         raise InputError(f"--base-url must start with http:// or https://, got {base_url!r}")
-    reports = collect(build_dir)
+    reports, notes = feed_checks.published_builds(collect(build_dir), build_dir, include_drafts)
     root = rss(reports, build_dir, base_url.rstrip("/") + "/", fmt, feed_url(base_url, dest))
     ET.indent(root)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
     write_atomic(dest, data)
-    return len(reports), warnings(reports)
+    return len(reports), [*notes, *feed_checks.hygiene(reports, build_dir), *warnings(reports)]
 
 
 def warnings(reports: list[dict[str, Any]]) -> list[str]:

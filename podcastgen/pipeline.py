@@ -103,7 +103,7 @@ def output_dir(episode: Episode, options: BuildOptions) -> Path:
 
 def up_to_date(episode: Episode, outdir: Path, digest: str) -> dict[str, Any] | None:
     """The previous report when every output exists and was built from the same inputs."""
-    report_file = outdir / f"{episode.stem}.report.json"
+    report_file = outdir / deliver.file_names(episode)["report"]
     try:  # whatever is there (a FIFO, a folder, a name too long) only means "not up to date"
         report = json.loads(source.read_bytes(report_file, str(report_file), limit=REPORT_MAX))
     except (ValidationError, ValueError):
@@ -165,14 +165,15 @@ def already_built(episode: Episode, outdir: Path) -> BuildResult | None:
     previous = None if uploads else up_to_date(recorded, outdir, build_hash(recorded))
     if previous is None:
         return None
-    files = sorted(p for p in outdir.iterdir() if p.name.startswith(f"{episode.stem}."))
+    files = sorted(outdir / name for name in set(_leaves(deliver.file_names(recorded))))
     return BuildResult(recorded, outdir, files, previous, up_to_date=True)
 
 
 def _produce(episode: Episode, outdir: Path, cache: SegmentCache | None, digest: str,
              options: BuildOptions) -> BuildResult:
     """Synthesize, assemble, master, then write every output through a staging folder."""
-    first_built = buildtime.first_built(outdir / f"{episode.stem}.report.json", options.clock)
+    report_name = deliver.file_names(episode)["report"]
+    first_built = buildtime.first_built(outdir / report_name, options.clock)
     plan = compile_episode(episode)
     stats = SynthStats()
     progress = Progress(f"{episode.stem}", quiet=options.quiet)
@@ -195,7 +196,7 @@ def _produce(episode: Episode, outdir: Path, cache: SegmentCache | None, digest:
         report["timings"] = {"synthesize_s": round(synthesized - started, 3),
                              "post_s": round(time.perf_counter() - synthesized, 3)}
         report.update(deliver.report_fields(stage, episode, measured, first_built))
-        (stage / f"{episode.stem}.report.json").write_text(
+        (stage / report_name).write_text(
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
         result.files = [outdir / p.name for p in sorted(stage.iterdir())]
     result.report = report
@@ -222,6 +223,7 @@ def make_report(episode: Episode, plan: Plan, placed: Any, loud: Any, stats: Syn
         "episode": source.show_path(episode.source),
         "title": episode.meta.title,
         "build_hash": digest,
+        "draft": episode.draft,  # local stand-in voices: `podcastgen feed` leaves it out
         "duration_s": round(placed.duration_s, 3),
         "loudness_lufs": round(loud.integrated_lufs, 2),
         "true_peak_dbtp": round(loud.true_peak_dbtp, 2),

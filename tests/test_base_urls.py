@@ -111,7 +111,7 @@ def test_a_draft_sends_nothing_so_the_url_stays_unused(
         episode = write("episode", listener.url)
         code, said = run(capsys, "build", episode, "--draft", "-q")
     assert (code, listener.seen) == (0, [])
-    assert Path("out/ep.mp3").is_file()
+    assert Path("out/ep.draft.mp3").is_file()  # a draft is named apart
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/v1", "http://127.8.9.10/v1",

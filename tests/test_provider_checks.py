@@ -150,7 +150,7 @@ def test_draft_needs_no_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.delenv(var, raising=False)
     (project / "ep.yaml").write_text("title: T\n" + SF + SCRIPT)
     assert main(["build", "ep.yaml", "--draft", "-q"]) == 0
-    assert (project / "build" / "ep.mp3").is_file()
+    assert (project / "build" / "ep.draft.mp3").is_file()
 
 
 def test_local_speakers_take_no_model_or_options(project: Path,
