@@ -37,11 +37,13 @@ from .text import CLAUSE_MARKS, CLOSERS, SENTENCE_MARKS
 
 MAX_LINES = 2
 MAX_S = 7.0  # the longest a cue may last
-ONSET_LEAD_S = 0.05  # a cue after a pause appears this much before the speech resumes
+ONSET_LEAD_S = 0.0  # a cue after a pause appears this much before the speech resumes
 WORD_PAUSE_S = 0.12  # a silence inside a phrase this long is a pause between words
 PHONEMES_PER_S = 12.5  # English speech; only the ratio to Chinese characters matters
 FINAL_LENGTHENING = 1.5  # the last word before a pause lasts this much longer
-BREAK_COST = {3: 0.0, 2: 0.6, 1: 3.0}  # ending a cue after a sentence, a clause, a word
+BREAK_COST = {3: 0.0, 2: 0.6, 1: 1.5}  # ending a cue after a sentence, a clause, a word
+UNSURE_COST = 3.0  # and more for a cut between words the further it is from a pause
+UNSURE_S = 1.0  # ... up to this far: the length model's error grows with the distance
 FILL_WEIGHT = 0.5  # prefer full cues to a full cue and a scrap
 _SENTENCE_MARK = re.compile(rf"[{SENTENCE_MARKS}.][{CLOSERS}]*$")
 _CLAUSE_MARK = re.compile(rf"[{CLAUSE_MARKS}][{CLOSERS}]*$")
@@ -133,21 +135,27 @@ def _within(lengths: list[float], start: float, end: float,
             gaps: list[tuple[float, float]]) -> tuple[list[float], list[int]]:
     """When each unit of a phrase starts: spread by the length model from `start` to `end`,
     then anchored at each pause inside the phrase (a speaker's breath before "and", say),
-    which falls between the two words whose estimated boundary is nearest to it; and the
-    units that start after a pause."""
+    placed between the two words that make the speech on either side of it equally fast;
+    and the units that start after a pause."""
     times = _spread(lengths, start, end)
     first, anchored = 0, [0]  # the units before `first` are anchored
     for gap_start, gap_end in gaps:
-        middle = (gap_start + gap_end) / 2
-        later = range(first + 1, len(lengths))
-        if not later:
+        if first + 1 >= len(lengths):
             break
-        k = min(later, key=lambda k: abs(times[k] - middle))
+        k = min(range(first + 1, len(lengths)), key=lambda k: abs(np.log(
+            _pace(lengths[first:k], gap_start - times[first])
+            / _pace(lengths[k:], end - gap_end))))
         times[first:k] = _spread(lengths[first:k], times[first], gap_start)
         times[k:] = _spread(lengths[k:], max(gap_start, gap_end - ONSET_LEAD_S), end)
         first = k
         anchored.append(k)
     return times, anchored
+
+
+def _pace(lengths: list[float], seconds: float) -> float:
+    """Seconds of speech per second the length model expects (the last unit drawn out)."""
+    expected = sum(lengths[:-1]) + lengths[-1] * FINAL_LENGTHENING
+    return max(seconds, 1e-3) / max(expected, 1e-3)
 
 
 def _spread(lengths: list[float], start: float, end: float) -> list[float]:
@@ -209,7 +217,10 @@ def _phonemizer():  # type: ignore[no-untyped-def]
 def _pieces(units: list[_Unit], times: list[float], paused: set[int], lead: str) -> list[int]:
     """The unit indexes where cues start (and, last, the end): the best split by dynamic
     programming over cut positions. A cut where the speaker paused costs no more than one
-    after a clause: its time is measured, where a cut between two words is estimated."""
+    after a clause: its time is measured, where a cut between two words is estimated, the
+    better the nearer it is to a pause."""
+    anchors = np.array(sorted(times[k] for k in paused | {0, len(units)}))
+    unsure = [UNSURE_COST * min(1.0, float(np.abs(anchors - t).min()) / UNSURE_S) for t in times]
     best = [0.0] + [float("inf")] * len(units)
     back = [0] * (len(units) + 1)
     for j in range(1, len(units) + 1):
@@ -218,7 +229,8 @@ def _pieces(units: list[_Unit], times: list[float], paused: set[int], lead: str)
             if fill > 1.0 and i < j - 1:
                 break  # longer pieces only get longer
             strength = max(units[j - 1].strength, 2 if j in paused else 1)
-            cost = best[i] + 1 + BREAK_COST[strength] + FILL_WEIGHT * (1 - min(fill, 1.0)) ** 2
+            cost = best[i] + 1 + BREAK_COST[strength] + (unsure[j] if strength == 1 else 0.0) \
+                + FILL_WEIGHT * (1 - min(fill, 1.0)) ** 2
             if cost < best[j]:
                 best[j], back[j] = cost, i
     edges, j = [len(units)], len(units)
