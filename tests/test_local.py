@@ -99,7 +99,8 @@ def test_only_scripts_neither_engine_speaks_are_left_out() -> None:
 
 
 def test_chinese_is_spoken_in_mandarin_at_each_voices_pitch() -> None:
-    low, high = synth("joe-deep", "大家好，欢迎收听我们的节目。"), synth("joe-bright", "大家好，欢迎收听我们的节目。")
+    text = "大家好，欢迎收听我们的节目。"
+    low, high = synth("joe-deep", text), synth("joe-bright", text)
     for clip in (low, high):
         levels = 20 * np.log10(np.sqrt(np.mean(
             clip[: len(clip) // 441 * 441].reshape(-1, 441) ** 2, axis=1)) + 1e-9)

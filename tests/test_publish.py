@@ -90,7 +90,8 @@ def test_a_turns_captions_are_its_cues() -> None:
     assert [(s["speaker"], s["startTime"], s["endTime"], s["body"]) for s in segments] == [
         ("Ann", 1.0, 3.0, "First part."), ("Ann", 3.0, 5.0, "Second part."),
         ("Bo & Co", 5.5, 6.5, "Reply.")]
-    assert publish.transcript_text([turn, other]) == "Ann: First part. Second part.\nBo & Co: Reply."
+    assert publish.transcript_text([turn, other]) == (
+        "Ann: First part. Second part.\nBo & Co: Reply.")
 
 
 def test_a_caption_line_holds_42_latin_or_16_chinese_characters() -> None:
