@@ -17,6 +17,7 @@ import numpy as np
 from . import master
 from . import music
 from .audio import Timeline, faded, gain, load_clip, resample, trim_silence
+from .captions import caption_cues
 from .episode import ChapterMark, Episode, Pause, Sound, Turn
 from .errors import AudioError
 from .model import Chapter, Cue, Placed
@@ -161,8 +162,10 @@ class _Placer:
         start, end = self.clip(samples)
         self.spoken = True
         name = self.episode.speakers[item.speaker].name
+        captions = caption_cues(item.text, start, end, samples, self.rate,
+                                lead=f"{' '.join(name.split())}: ")
         self.cues.append(Cue(len(self.cues), item.speaker, name, item.text, start, end, provider,
-                             cached))
+                             cached, captions))
 
 
 def assemble(episode: Episode, clips: dict[int, list[Audio]]) -> tuple[np.ndarray, Placed]:

@@ -433,8 +433,9 @@ def _turn(ck: Checker, key: KeyPath, sid: str, body: Any, speaker: Speaker,
         ck.fail(key, "nothing is left for MOSS-TTSD to speak once its unspoken marks are "
                 "removed; write the words out")
     if speaker.provider == "local" and unspeakable(text):
-        ck.warn(key, f"the local English voice cannot speak {unspeakable(text)[:12]!r}; "
-                "those characters are left out (use a cloud provider for this text)")
+        ck.warn(key, f"the local voices (English and Mandarin) cannot speak "
+                f"{unspeakable(text)[:12]!r}; those characters are left out (use a cloud "
+                "provider for this text)")
     return Turn(sid, text.strip(), where, fields.get("emotion"), fields.get("instruction"), speed)
 
 

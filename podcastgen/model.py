@@ -32,6 +32,15 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class Caption:
+    """A piece of a turn short enough to read while it is spoken, on the episode's timeline."""
+
+    text: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
 class Cue:
     """One spoken turn placed on the finished episode's timeline."""
 
@@ -43,6 +52,11 @@ class Cue:
     end_s: float
     provider: str = "local"
     cached: bool = False
+    captions: tuple[Caption, ...] = ()  # the turn as caption cues, timed from its audio
+
+    def caption_cues(self) -> tuple[Caption, ...]:
+        """The captions, or the whole turn as one where none were made."""
+        return self.captions or (Caption(self.text, self.start_s, self.end_s),)
 
 
 @dataclass(frozen=True)

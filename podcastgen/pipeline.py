@@ -238,5 +238,6 @@ def make_report(episode: Episode, plan: Plan, placed: Any, loud: Any, stats: Syn
 def segment(cue: Any, episode: Episode) -> dict[str, Any]:
     data = asdict(cue)
     data.pop("name")
+    data.pop("captions")  # the report keeps one segment per turn
     data["start_s"], data["end_s"] = round(cue.start_s, 3), round(cue.end_s, 3)
     return data

@@ -12,9 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 
-from .model import Chapter, Cue
+from .model import Caption, Chapter, Cue
 
-SRT_WIDTH = 42
+LINE_WIDTH = 42  # a caption line's width in columns: 42 Latin characters
+CJK_LINE_CHARS = 16  # or 16 Chinese ones, which take longer to read and more room
 _CHAPTERS_VERSION = "1.2.0"
 _TRANSCRIPT_VERSION = "1.0.0"
 _CLOSING = {"Pe", "Pf", "Po"}  # Unicode categories of closing punctuation
@@ -56,29 +57,32 @@ def timestamp(seconds: float, sep: str = ".") -> str:
 
 
 def vtt(cues: Sequence[Cue]) -> str:
-    """A WebVTT file: one cue per turn, the speaker as a `<v Name>` voice span."""
+    """A WebVTT file: each turn's caption cues, wrapped to LINE_WIDTH columns, every cue
+    naming its speaker in a `<v Name>` voice span."""
     blocks = ["WEBVTT"]
     for cue in cues:
         name = _one_line(cue.name).translate(_VTT_ESCAPES)
-        text = _one_line(cue.text).translate(_VTT_ESCAPES)
-        blocks.append(f"{_span(cue, '.')}\n<v {name}>{text}")
+        for caption in cue.caption_cues():
+            lines = "\n".join(wrap(_one_line(caption.text), LINE_WIDTH)).translate(_VTT_ESCAPES)
+            blocks.append(f"{_span(caption, '.')}\n<v {name}>{lines}")
     return "\n\n".join(blocks) + "\n"
 
 
-def srt(cues: Sequence[Cue], *, width: int = SRT_WIDTH) -> str:
-    """An SRT file: one numbered cue per turn, wrapped to `width` columns.
+def srt(cues: Sequence[Cue], *, width: int = LINE_WIDTH) -> str:
+    """An SRT file: each turn's caption cues, numbered, wrapped to `width` columns.
 
     `Name: ` leads the first cue and every change of speaker.
     """
     blocks = []
     previous = None
-    for number, cue in enumerate(cues, start=1):
-        text = _one_line(cue.text)
-        if cue.speaker != previous:
-            text = f"{cue.name}: {text}"
-        previous = cue.speaker
-        lines = "\n".join(wrap(text, width))
-        blocks.append(f"{number}\n{_span(cue, ',')}\n{lines}")
+    for cue in cues:
+        for caption in cue.caption_cues():
+            text = _one_line(caption.text)
+            if cue.speaker != previous:
+                text = f"{_one_line(cue.name)}: {text}"
+            previous = cue.speaker
+            lines = "\n".join(wrap(text, width))
+            blocks.append(f"{len(blocks) + 1}\n{_span(caption, ',')}\n{lines}")
     return "\n\n".join(blocks) + "\n" if blocks else ""
 
 
@@ -95,11 +99,12 @@ def chapters_json(chapters: Sequence[Chapter], *, title: str | None = None) -> s
 
 
 def transcript_json(cues: Sequence[Cue]) -> str:
-    """A Podcasting 2.0 JSON transcript: one segment per turn, times in seconds (to the ms)."""
+    """A Podcasting 2.0 JSON transcript: one segment per caption cue, times in seconds (to
+    the ms)."""
     segments = [
-        {"speaker": cue.name, "startTime": milliseconds(cue.start_s) / 1000,
-         "endTime": milliseconds(max(cue.start_s, cue.end_s)) / 1000, "body": _one_line(cue.text)}
-        for cue in cues
+        {"speaker": cue.name, "startTime": milliseconds(c.start_s) / 1000,
+         "endTime": milliseconds(max(c.start_s, c.end_s)) / 1000, "body": _one_line(c.text)}
+        for cue in cues for c in cue.caption_cues()
     ]
     doc = {"version": _TRANSCRIPT_VERSION, "segments": segments}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -111,12 +116,12 @@ def transcript_text(cues: Sequence[Cue]) -> str:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap by display columns; CJK text may break between any two characters."""
+    """Greedy word wrap by `columns`; CJK text may break between any two characters."""
     lines: list[str] = []
     line = ""
     for spaced, token in _tokens(text, width):
         candidate = f"{line} {token}" if line and spaced else line + token
-        if line and _columns(candidate) > width:
+        if line and columns(candidate) > width:
             lines.append(line)
             candidate = token
         line = candidate
@@ -145,7 +150,7 @@ def _split_word(word: str, width: int) -> list[str]:
         elif _CJK.match(char):
             pieces += [run, char] if run else [char]
             run = ""
-        elif run and _columns(run + char) > width:
+        elif run and columns(run + char) > width:
             pieces.append(run)
             run = char
         else:
@@ -153,9 +158,16 @@ def _split_word(word: str, width: int) -> list[str]:
     return [*pieces, run] if run else pieces
 
 
-def _columns(text: str) -> int:
-    """Display width: wide and full-width characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+def columns(text: str) -> float:
+    """A caption line's width: wide and full-width characters take LINE_WIDTH /
+    CJK_LINE_CHARS columns each, so a line holds 42 Latin or 16 Chinese characters."""
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    return len(text) - wide + wide * LINE_WIDTH / CJK_LINE_CHARS
+
+
+def is_cjk(char: str) -> bool:
+    """A character of a script whose lines may break anywhere (Han, kana, Hangul)."""
+    return bool(_CJK.match(char))
 
 
 def _one_line(text: str) -> str:
@@ -163,7 +175,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _span(cue: Cue, sep: str) -> str:
+def _span(cue: Caption | Cue, sep: str) -> str:
     """The cue timing line; the end never precedes the start after rounding."""
     end = max(cue.start_s, cue.end_s)
     return f"{timestamp(cue.start_s, sep)} --> {timestamp(end, sep)}"

@@ -8,8 +8,10 @@ import re
 from collections.abc import Callable
 
 CLOSERS = "\"'”’」』）)\\]"  # may follow a sentence's final mark
-SENTENCE_END = re.compile(rf"(?:[。！？!?…]+|\.+(?=\s|$))[{CLOSERS}]*\s*")
-CLAUSE_END = re.compile(r"[，,；;：:、—–]+\s*")
+SENTENCE_MARKS = "。！？!?…"  # end a sentence wherever they are (a full stop only before a space)
+CLAUSE_MARKS = "，,；;：:、—–"
+SENTENCE_END = re.compile(rf"(?:[{SENTENCE_MARKS}]+|\.+(?=\s|$))[{CLOSERS}]*\s*")
+CLAUSE_END = re.compile(rf"[{CLAUSE_MARKS}]+\s*")
 SPACE = re.compile(r"\s+")
 LEVELS = (SENTENCE_END, CLAUSE_END, SPACE)
 

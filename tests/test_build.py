@@ -16,6 +16,7 @@ from mutagen.id3 import ID3
 
 from podcastgen import ffmpeg, master
 
+from .caption_checks import check_sidecars
 from .helpers import ebur128, ffmpeg_chapters, ffmpeg_stand_in, onsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,28 +123,20 @@ def test_mutagen_reads_back_every_tag(built: Path, report: dict) -> None:
     assert len(tag.getall("CHAP")) == 4 and len(tag.getall("CTOC")) == 1
 
 
-def _cue_starts(text: str, sep: str) -> list[float]:
-    pattern = rf"(\d\d):(\d\d):(\d\d){sep}(\d\d\d) --> "
-    # whole milliseconds over 1000: the same double as round(seconds, 3), whatever the time
-    return [(int(h) * 3_600_000 + int(m) * 60_000 + int(s) * 1000 + int(ms)) / 1000
-            for h, m, s, ms in re.findall(pattern, text)]
-
-
-def test_transcripts_have_one_cue_per_turn_at_the_audio(built: Path, report: dict,
-                                                        decoded: np.ndarray) -> None:
+def test_captions_fit_a_viewer_and_start_each_turn_where_it_speaks(
+        built: Path, report: dict, decoded: np.ndarray) -> None:
+    names = {"Alex Chen", "Anna Li"}
+    cues = check_sidecars(built, "welcome", names)
     segments = report["segments"]
-    vtt = (built / "welcome.vtt").read_text()
-    srt = (built / "welcome.srt").read_text()
-    assert vtt.startswith("WEBVTT\n\n")
-    speakers = {"alex": "Alex Chen", "anna": "Anna Li"}
-    assert re.findall(r"<v ([^>]+)>", vtt) == [speakers[s["speaker"]] for s in segments]
+    assert len(cues) > len(segments)  # long turns are cut into several cues
     found = onsets(decoded, RATE)
-    for starts in (_cue_starts(vtt, r"\."), _cue_starts(srt, ",")):
-        assert len(starts) == len(segments)
-        assert starts == [round(s["start_s"], 3) for s in segments]
-        for start in starts:  # the audio itself starts speaking where each cue starts
-            nearest = min(found, key=lambda t: abs(t - start))
-            assert abs(nearest - start) <= 0.05, (start, nearest)
+    for segment in segments:  # each turn's first cue starts where the audio starts speaking
+        first = next(c for c in cues if c.start == round(segment["start_s"], 3))
+        assert first.speaker == {"alex": "Alex Chen", "anna": "Anna Li"}[segment["speaker"]]
+        nearest = min(found, key=lambda t: abs(t - first.start))
+        assert abs(nearest - first.start) <= 0.05, (first, nearest)
+    words = " ".join(" ".join(c.lines) for c in cues).split()
+    assert words == " ".join(s["text"] for s in segments).split()  # every word, in order
 
 
 def test_voices_are_levelled_alike(report: dict, decoded: np.ndarray) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 from podcastgen import ffmpeg
 
+from .caption_checks import check_sidecars
 from .helpers import ebur128, ffmpeg_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,9 +189,12 @@ def test_transcript_json_is_podcasting20(out: Path, report: dict) -> None:
     doc = json.loads((out / f"{STEM}.transcript.json").read_text())
     assert doc["version"] == "1.0.0"
     names = {"alex": "Alex Chen", "anna": "Anna Li"}
-    assert [(s["speaker"], s["startTime"], s["endTime"], s["body"]) for s in doc["segments"]] \
-        == [(names[s["speaker"]], s["start_s"], s["end_s"], s["text"])
-            for s in report["segments"]]
+    for turn in report["segments"]:  # one segment per caption cue, each inside its turn
+        inside = [s for s in doc["segments"] if turn["start_s"] <= s["startTime"] < turn["end_s"]]
+        assert (inside[0]["startTime"], inside[-1]["endTime"]) == (turn["start_s"], turn["end_s"])
+        assert {s["speaker"] for s in inside} == {names[turn["speaker"]]}
+        assert " ".join(s["body"] for s in inside).split() == turn["text"].split()
+    check_sidecars(out, STEM, set(names.values()))  # the example's captions fit a viewer
 
 
 def test_show_notes_markdown(out: Path, report: dict) -> None:

@@ -102,9 +102,10 @@ def test_warnings_show_beside_an_error_found_after_validation(
 
 def test_text_the_local_voice_cannot_speak_warns_and_strict_fails(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = HEADER + "  - alex: Hello.\n  - anna: 你好，世界\n"
-    warning = ("ep.yaml:7: script.1.anna: warning: the local English voice cannot speak "
-               "'你好世界'; those characters are left out (use a cloud provider for this text)\n")
+    text = HEADER + "  - alex: Hello.\n  - anna: Привет, мир\n"
+    warning = ("ep.yaml:7: script.1.anna: warning: the local voices (English and Mandarin) "
+               "cannot speak 'Приветмир'; those characters are left out (use a cloud provider "
+               "for this text)\n")
     assert check(capsys, text) == (0, warning, "checked 1 episode: 0 errors, 1 warning\n")
     assert check(capsys, text, "--strict") == (2, warning,
                                                "checked 1 episode: 0 errors, 1 warning\n")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from podcastgen import publish
-from podcastgen.model import Chapter, Cue
+from podcastgen.model import Caption, Chapter, Cue
 
 CUES = [
     Cue(0, "ann", "Ann", "Hello & welcome to <the> show.", 0.0, 2.5),
@@ -31,13 +31,16 @@ WEBVTT
 <v Ann>Hello &amp; welcome to &lt;the&gt; show.
 
 00:00:02.500 --> 00:00:07.250
-<v 李雷>今天我们来聊一聊播客制作的整个流程，从脚本到混音，再到发布。
+<v 李雷>今天我们来聊一聊播客制作的整个流
+程，从脚本到混音，再到发布。
 
 00:00:07.250 --> 00:00:09.000
 <v 李雷>And a second turn by the same speaker.
 
 00:00:09.000 --> 01:00:00.000
-<v Ann>This is a rather long line of English text that should wrap nicely at word boundaries, right?
+<v Ann>This is a rather long line of English text
+that should wrap nicely at word
+boundaries, right?
 """
 
 EXPECTED_SRT = """\
@@ -47,8 +50,9 @@ Ann: Hello & welcome to <the> show.
 
 2
 00:00:02,500 --> 00:00:07,250
-李雷: 今天我们来聊一聊播客制作的整个流程，
-从脚本到混音，再到发布。
+李雷: 今天我们来聊一聊播客制作的
+整个流程，从脚本到混音，再到发
+布。
 
 3
 00:00:07,250 --> 00:00:09,000
@@ -70,13 +74,29 @@ def test_srt_exact_text() -> None:
     assert publish.srt(CUES) == EXPECTED_SRT
 
 
-def test_srt_has_one_cue_per_turn_however_long() -> None:
-    long_turn = Cue(0, "ann", "Ann", "word " * 200, 0.0, 60.0)
-    text = publish.srt([long_turn])
-    assert text.count("-->") == 1
-    lines = text.splitlines()[2:]
-    assert len(lines) > 20
-    assert all(len(line) <= publish.SRT_WIDTH for line in lines)
+def test_a_turns_captions_are_its_cues() -> None:
+    turn = Cue(0, "ann", "Ann", "First part. Second part.", 1.0, 5.0,
+               captions=(Caption("First part.", 1.0, 3.0), Caption("Second part.", 3.0, 5.0)))
+    other = Cue(1, "bo", "Bo & Co", "Reply.", 5.5, 6.5)
+    assert publish.srt([turn, other]) == (
+        "1\n00:00:01,000 --> 00:00:03,000\nAnn: First part.\n\n"
+        "2\n00:00:03,000 --> 00:00:05,000\nSecond part.\n\n"
+        "3\n00:00:05,500 --> 00:00:06,500\nBo & Co: Reply.\n")
+    assert publish.vtt([turn, other]).split("\n\n")[1:] == [  # every cue names its speaker
+        "00:00:01.000 --> 00:00:03.000\n<v Ann>First part.",
+        "00:00:03.000 --> 00:00:05.000\n<v Ann>Second part.",
+        "00:00:05.500 --> 00:00:06.500\n<v Bo &amp; Co>Reply.\n"]
+    segments = json.loads(publish.transcript_json([turn, other]))["segments"]
+    assert [(s["speaker"], s["startTime"], s["endTime"], s["body"]) for s in segments] == [
+        ("Ann", 1.0, 3.0, "First part."), ("Ann", 3.0, 5.0, "Second part."),
+        ("Bo & Co", 5.5, 6.5, "Reply.")]
+    assert publish.transcript_text([turn, other]) == (
+        "Ann: First part. Second part.\nBo & Co: Reply.")
+
+
+def test_a_caption_line_holds_42_latin_or_16_chinese_characters() -> None:
+    assert publish.wrap("x" * 43, publish.LINE_WIDTH) == ["x" * 42, "x"]
+    assert publish.wrap("字" * 17, publish.LINE_WIDTH) == ["字" * 16, "字"]
 
 
 def test_empty_inputs() -> None:
@@ -139,10 +159,10 @@ def test_a_voice_name_with_blank_lines_keeps_its_cue_whole() -> None:
         ("one two three four", 9, ["one two", "three", "four"]),
         ("exactly nine", 12, ["exactly nine"]),
         ("abcdefghijkl xy", 5, ["abcde", "fghij", "kl xy"]),
-        ("中文字幕测试", 4, ["中文", "字幕", "测试"]),
-        ("你好。再见！", 6, ["你好。", "再见！"]),
-        ("你好。再见！", 4, ["你", "好。", "再", "见！"]),
-        ("我们用 Python 来做", 10, ["我们用", "Python 来", "做"]),
+        ("中文字幕测试", 6, ["中文", "字幕", "测试"]),
+        ("你好。再见！", 8, ["你好。", "再见！"]),
+        ("你好。再见！", 6, ["你", "好。", "再", "见！"]),
+        ("我们用 Python 来做", 11, ["我们用", "Python 来", "做"]),
         ("   ", 10, []),
     ],
 )

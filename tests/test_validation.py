@@ -186,15 +186,15 @@ def test_missing_episode_file(project: Path, capsys: pytest.CaptureFixture[str])
     assert (code, lines) == (2, ["nope.yaml:1: file: file not found"])
 
 
-def test_cjk_text_on_local_voice_warns_with_line(project: Path) -> None:
+def test_text_no_local_engine_speaks_warns_with_line(project: Path) -> None:
     from podcastgen.pipeline import BuildOptions, load_episode
 
-    (project / "ep.yaml").write_text(HEADER + SCRIPT + "  - anna: 你好，世界\n",
+    (project / "ep.yaml").write_text(HEADER + SCRIPT + "  - anna: 你好，Привет\n",
                                      encoding="utf-8")
     episode = load_episode(Path("ep.yaml"), BuildOptions())
-    assert episode.warnings == (
-        "ep.yaml:8: script.2.anna: warning: the local English voice cannot speak '你好世界'; "
-        "those characters are left out (use a cloud provider for this text)",)
+    assert episode.warnings == (  # Chinese is spoken in Mandarin; Cyrillic by neither engine
+        "ep.yaml:8: script.2.anna: warning: the local voices (English and Mandarin) cannot "
+        "speak 'Привет'; those characters are left out (use a cloud provider for this text)",)
 
 
 def test_draft_moves_cloud_speakers_to_distinct_local_voices(

